@@ -1,0 +1,125 @@
+/**
+ * `npm run vigie -- <command>`: operations from a terminal. Run through scripts/vigie.mjs,
+ * which checks the Node version first. Commands that print a secret print it alone on the
+ * last line, so scripts can take it with `tail -n 1`.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig, type Config } from '../config.ts';
+import { openDatabase, type DatabaseHandle } from '../db/client.ts';
+import { SYSTEM_ACTOR } from '../server/audit/service.ts';
+import { ServiceError, ValidationError } from '../server/errors.ts';
+import { createApiToken, createUser, generatePassword } from '../server/users/service.ts';
+import { seedDemo } from '../server/demo/seed.ts';
+import { startServer } from './start.ts';
+
+type Command = { summary: string; usage: string; run(args: string[], config: Config): Promise<void> };
+
+const commands: Record<string, Command> = {
+  start: {
+    summary: 'Build if needed, migrate, seed an empty embedded database, and serve Vigie',
+    usage: 'start',
+    run: (_args, config) => startServer(config),
+  },
+  migrate: {
+    summary: 'Apply the pending migrations from drizzle/',
+    usage: 'migrate',
+    async run(_args, config) {
+      await withDatabase(config, async (database) => {
+        console.log(`Migrations applied to ${database.label}.`);
+      });
+    },
+  },
+  'user:add': {
+    summary: 'Create a user (roles: admin, comms, responder, viewer)',
+    usage: 'user:add --email E --role R [--name N] [--password P]',
+    async run(args, config) {
+      const { values } = parseArgs({
+        args,
+        options: { email: { type: 'string' }, role: { type: 'string' }, name: { type: 'string' }, password: { type: 'string' } },
+      });
+      if (!values.email || !values.role) throw new UsageError('user:add needs --email and --role');
+      const generated = values.password === undefined;
+      const password = values.password ?? generatePassword();
+      await withDatabase(config, async ({ db }) => {
+        const user = await createUser(db, SYSTEM_ACTOR, { email: values.email!, role: values.role!, name: values.name, password });
+        console.log(`Created ${user.role} ${user.email}.`);
+        if (generated) {
+          console.log('Generated password (shown once):');
+          console.log(password);
+        }
+      });
+    },
+  },
+  'token:add': {
+    summary: 'Create a management API token; prints it once, on the last line',
+    usage: 'token:add --name N --role R',
+    async run(args, config) {
+      const { values } = parseArgs({ args, options: { name: { type: 'string' }, role: { type: 'string' } } });
+      if (!values.name || !values.role) throw new UsageError('token:add needs --name and --role');
+      await withDatabase(config, async ({ db }) => {
+        const { token, row } = await createApiToken(db, SYSTEM_ACTOR, { name: values.name!, role: values.role! });
+        console.log(`Created API token "${row.name}" (${row.role}). Only its hash is stored; copy it now:`);
+        console.log(token);
+      });
+    },
+  },
+  'demo:seed': {
+    summary: 'Load the demo content into an empty database',
+    usage: 'demo:seed',
+    async run(_args, config) {
+      await withDatabase(config, async ({ db }) => {
+        const result = await seedDemo(db);
+        console.log(`Demo content loaded: ${result.components} components, ${result.incidents} incidents and maintenances.`);
+      });
+    },
+  },
+};
+
+class UsageError extends Error {}
+
+async function withDatabase(config: Config, fn: (database: DatabaseHandle) => Promise<void>): Promise<void> {
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, max: 2 });
+  try {
+    await database.migrate();
+    await fn(database);
+  } finally {
+    await database.close();
+  }
+}
+
+function help(): string {
+  const width = Math.max(...Object.values(commands).map((c) => c.usage.length));
+  return [
+    'Usage: npm run vigie -- <command> [options]',
+    '',
+    ...Object.values(commands).map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    console.log(help());
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`Unknown command "${name}".\n\n${help()}`);
+    return 2;
+  }
+  try {
+    await command.run(args, loadConfig());
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) console.error(`${err.message}\nUsage: npm run vigie -- ${command.usage}`);
+    else if (err instanceof ValidationError) console.error(`Invalid input: ${Object.entries(err.fields).map(([k, v]) => `--${k}: ${v}`).join('; ') || err.message}`);
+    else if (err instanceof ServiceError) console.error(err.message);
+    else if (err instanceof Error && err.message.startsWith('Invalid configuration')) console.error(err.message);
+    else console.error(err instanceof Error ? (err.cause ? `${err.message}: ${String(err.cause)}` : err.message) : err);
+    return 1;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+// `start` keeps running: only the one-shot commands exit here.
+if (process.argv[2] !== 'start' || code !== 0) process.exit(code);

@@ -1,0 +1,63 @@
+/**
+ * Every environment variable Vigie reads, declared once (see README "Configuration").
+ * Plain process.env rather than astro:env, because the CLI and the worker share this
+ * module and run outside Astro.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const Env = z.object({
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  VIGIE_DATA_DIR: z.string().default('./data'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4321),
+  SITE_URL: z.url().optional(),
+  VIGIE_SEND_RATE: z.coerce.number().positive().default(2),
+  ADMIN_EMAIL: z.string().optional(),
+  ADMIN_PASSWORD: z.string().optional(),
+  RESEND_API_KEY: z.string().optional(),
+  EMAIL_FROM: z.string().default('Vigie <status@localhost>'),
+  VIGIE_WORKER: z.enum(['0', '1']).default('1'),
+});
+
+export type Config = {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  host: string;
+  port: number;
+  siteUrl: string;
+  sendRate: number;
+  adminEmail: string | undefined;
+  adminPassword: string | undefined;
+  resendApiKey: string | undefined;
+  emailFrom: string;
+  worker: boolean;
+};
+
+/** Reads and validates the environment; throws one readable error listing every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const blankless = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = Env.safeParse(blankless);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const hostForUrl = e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST;
+  return {
+    databaseUrl: e.DATABASE_URL,
+    dataDir: path.resolve(e.VIGIE_DATA_DIR),
+    host: e.HOST,
+    port: e.PORT,
+    siteUrl: (e.SITE_URL ?? `http://${hostForUrl}:${e.PORT}`).replace(/\/+$/, ''),
+    sendRate: e.VIGIE_SEND_RATE,
+    adminEmail: e.ADMIN_EMAIL,
+    adminPassword: e.ADMIN_PASSWORD,
+    resendApiKey: e.RESEND_API_KEY,
+    emailFrom: e.EMAIL_FROM,
+    worker: e.VIGIE_WORKER === '1',
+  };
+}

@@ -1,0 +1,58 @@
+import { check, index, integer, jsonb, pgTable, serial, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../../domain/enums.ts';
+import { createdAt, oneOf, ts, updatedAt } from './_columns.ts';
+import { incidents, incidentUpdates } from './incidents.ts';
+import { subscribers } from './subscribers.ts';
+
+/**
+ * The email outbox: one row per message × subscriber. `messageKey` names the message
+ * (`update:{id}`, `reminder:{incidentId}`, `confirm:{subscriberId}:{n}`); the unique index
+ * on (message_key, subscriber_id) is what guarantees nobody is mailed twice.
+ */
+export const emailDeliveries = pgTable(
+  'email_deliveries',
+  {
+    id: serial('id').primaryKey(),
+    messageKey: text('message_key').notNull(),
+    subscriberId: text('subscriber_id')
+      .notNull()
+      .references(() => subscribers.id, { onDelete: 'cascade' }),
+    updateId: text('update_id').references(() => incidentUpdates.id, { onDelete: 'cascade' }),
+    incidentId: text('incident_id').references(() => incidents.id, { onDelete: 'cascade' }),
+    status: text('status').$type<DeliveryStatus>().notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: ts('next_attempt_at').notNull().defaultNow(),
+    lockedUntil: ts('locked_until'),
+    lastError: text('last_error'),
+    providerId: text('provider_id'),
+    sentAt: ts('sent_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('email_deliveries_message_subscriber_idx').on(t.messageKey, t.subscriberId),
+    index('email_deliveries_due_idx').on(t.status, t.nextAttemptAt),
+    index('email_deliveries_update_idx').on(t.updateId),
+    check('email_deliveries_status_check', oneOf(t.status, DELIVERY_STATUSES)),
+  ],
+);
+
+/**
+ * Work to do after a commit (fan out an update to subscribers, rebuild the public
+ * snapshot…). Written in the same transaction as the change, so nothing is lost on a crash.
+ */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: serial('id').primaryKey(),
+    topic: text('topic').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    availableAt: ts('available_at').notNull().defaultNow(),
+    lockedUntil: ts('locked_until'),
+    lastError: text('last_error'),
+    processedAt: ts('processed_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('outbox_pending_idx').on(t.processedAt, t.availableAt)],
+);

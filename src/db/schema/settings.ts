@@ -1,0 +1,25 @@
+import { sql } from 'drizzle-orm';
+import { check, integer, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
+import { ts } from './_columns.ts';
+
+export type SeverityDefinitions = Record<'1' | '2' | '3', { label: string; description: string }>;
+
+/** Page-wide settings: a single row with id 1. */
+export const settings = pgTable(
+  'settings',
+  {
+    id: integer('id').primaryKey().default(1),
+    /** Statuspage's page id. */
+    pageId: text('page_id').notNull(),
+    pageName: text('page_name').notNull().default('Vigie'),
+    /** Optional link to the company's own site, shown in the header. */
+    homeUrl: text('home_url'),
+    timeZone: text('time_zone').notNull().default('UTC'),
+    locale: text('locale').notNull().default('en'),
+    emailFrom: text('email_from'),
+    /** Overrides of the written definitions; null means the defaults in src/domain/severity.ts. */
+    severityDefinitions: jsonb('severity_definitions').$type<SeverityDefinitions>(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [check('settings_singleton_check', sql`${t.id} = 1`)],
+);

@@ -1,0 +1,42 @@
+/**
+ * The process-wide application: configuration and the open database. Opened lazily on first
+ * use and shared by every request; a failed open (database down at boot) is retried on the
+ * next call rather than cached.
+ */
+import { loadConfig, type Config } from '../config.ts';
+import { openDatabase, type DatabaseHandle, type Db } from '../db/client.ts';
+
+export type App = { config: Config; db: Db; database: DatabaseHandle };
+
+const KEY = Symbol.for('vigie.app');
+type Holder = { [KEY]?: Promise<App> };
+
+/** The shared App; migrations are applied once when it opens. */
+export function getApp(): Promise<App> {
+  const holder = globalThis as Holder;
+  holder[KEY] ??= openApp().catch((err) => {
+    delete holder[KEY];
+    throw err;
+  });
+  return holder[KEY];
+}
+
+async function openApp(): Promise<App> {
+  const config = loadConfig();
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    await database.migrate();
+  } catch (err) {
+    await database.close().catch(() => {});
+    throw err;
+  }
+  return { config, db: database.db, database };
+}
+
+/** Closes the shared App, if open (tests, shutdown). */
+export async function closeApp(): Promise<void> {
+  const holder = globalThis as Holder;
+  const app = holder[KEY];
+  delete holder[KEY];
+  if (app) await (await app).database.close();
+}

@@ -1,0 +1,70 @@
+/**
+ * Test databases. With DATABASE_URL, every call makes its own fresh Postgres database (suites
+ * never share rows); without it, a fresh PGlite, in memory or in a temporary folder.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Logger } from 'drizzle-orm/logger';
+import postgres from 'postgres';
+import { openDatabase, type DatabaseHandle } from '../../src/db/client.ts';
+import { newId } from '../../src/server/ids.ts';
+
+export type TestDatabase = {
+  handle: DatabaseHandle;
+  /** The env a server process needs to open the same database. */
+  env: { DATABASE_URL?: string; VIGIE_DATA_DIR?: string };
+  /** Closes the handle (PGlite: frees the folder for a server process); the data stays until drop(). */
+  close(): Promise<void>;
+  drop(): Promise<void>;
+};
+
+export const usingPostgres = Boolean(process.env.DATABASE_URL);
+
+/** A new, migrated, empty database. `onDisk` makes PGlite use a folder, so another process can open it after close(). */
+export async function createTestDatabase(options: { onDisk?: boolean; logger?: Logger } = {}): Promise<TestDatabase> {
+  const base = process.env.DATABASE_URL;
+  if (base) {
+    const name = `vigie_t_${newId()}`;
+    const admin = postgres(base, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`create database "${name}"`);
+    await admin.end();
+    const url = new URL(base);
+    url.pathname = `/${name}`;
+    const handle = await openDatabase({ databaseUrl: url.toString(), logger: options.logger, max: 4 });
+    await handle.migrate();
+    let closed = false;
+    const close = async () => {
+      if (!closed) await handle.close();
+      closed = true;
+    };
+    return {
+      handle,
+      env: { DATABASE_URL: url.toString() },
+      close,
+      async drop() {
+        await close();
+        const dropper = postgres(base, { max: 1, onnotice: () => {} });
+        await dropper.unsafe(`drop database if exists "${name}" with (force)`);
+        await dropper.end();
+      },
+    };
+  }
+  const dir = options.onDisk ? mkdtempSync(path.join(tmpdir(), 'vigie-test-')) : undefined;
+  const handle = await openDatabase({ dataDir: dir ?? 'memory://', logger: options.logger });
+  await handle.migrate();
+  let closed = false;
+  const close = async () => {
+    if (!closed) await handle.close();
+    closed = true;
+  };
+  return {
+    handle,
+    env: dir ? { VIGIE_DATA_DIR: dir } : {},
+    close,
+    async drop() {
+      await close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

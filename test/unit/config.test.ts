@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      databaseUrl: undefined,
+      host: '127.0.0.1',
+      port: 4321,
+      siteUrl: 'http://127.0.0.1:4321',
+      sendRate: 2,
+      emailFrom: 'Vigie <status@localhost>',
+      worker: true,
+    });
+    expect(c.dataDir).toMatch(/\/data$/);
+  });
+
+  it('derives SITE_URL from HOST and PORT and trims a trailing slash from an explicit one', () => {
+    expect(loadConfig({ HOST: '0.0.0.0', PORT: '8080' }).siteUrl).toBe('http://0.0.0.0:8080');
+    expect(loadConfig({ HOST: '::1' }).siteUrl).toBe('http://[::1]:4321');
+    expect(loadConfig({ SITE_URL: 'https://status.example.com/' }).siteUrl).toBe('https://status.example.com');
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', PORT: '' }).port).toBe(4321);
+  });
+
+  it('lists every invalid variable in one readable error', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x', PORT: 'abc', VIGIE_WORKER: 'yes' })).toThrow(
+      /DATABASE_URL: must be a postgres:\/\/ URL[\s\S]*PORT[\s\S]*VIGIE_WORKER/,
+    );
+  });
+});
