@@ -236,7 +236,8 @@ CREATE TABLE "templates" (
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "templates_audience_check" CHECK ("templates"."audience" in ('external', 'internal')),
-	CONSTRAINT "templates_kind_check" CHECK ("templates"."kind" in ('incident', 'maintenance'))
+	CONSTRAINT "templates_kind_check" CHECK ("templates"."kind" in ('incident', 'maintenance')),
+	CONSTRAINT "templates_status_check" CHECK ("templates"."status" is null or "templates"."status" in ('investigating', 'identified', 'monitoring', 'resolved', 'postmortem', 'scheduled', 'in_progress', 'verifying', 'completed'))
 );
 --> statement-breakpoint
 CREATE TABLE "api_tokens" (

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { check, pgTable, text } from 'drizzle-orm/pg-core';
 import {
   ANY_INCIDENT_STATUSES,
@@ -28,5 +29,6 @@ export const templates = pgTable(
   (t) => [
     check('templates_audience_check', oneOf(t.audience, TEMPLATE_AUDIENCES)),
     check('templates_kind_check', oneOf(t.kind, INCIDENT_KINDS)),
+    check('templates_status_check', sql`${t.status} is null or ${oneOf(t.status, ANY_INCIDENT_STATUSES)}`),
   ],
 );
