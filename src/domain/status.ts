@@ -95,15 +95,6 @@ function fromComponents(statuses: readonly ComponentStatus[]): OverallStatus {
   return maintenance > 0 ? UNDER_MAINTENANCE : ALL_OPERATIONAL;
 }
 
-/** The single-object form of `overallStatus`'s arguments (used by the v2 API serializer). */
-export interface OverallStatusInput {
-  componentStatuses: readonly ComponentStatus[];
-  maintenanceActive?: boolean;
-  activeMaintenance?: boolean;
-  incidentImpacts?: readonly Impact[];
-  unresolvedIncidentImpacts?: readonly Impact[];
-}
-
 /**
  * Top-level status of the page, matching Statuspage: component statuses decide when
  * any component shows a problem; otherwise the worst unresolved incident impact
@@ -111,25 +102,7 @@ export interface OverallStatusInput {
  * otherwise an active maintenance, or a component under maintenance, gives 'maintenance'.
  * Pass only leaf components: groups are derived from them and would double count.
  */
-export function overallStatus(
-  componentStatuses: readonly ComponentStatus[],
-  options: OverallStatusOptions,
-): OverallStatus;
-export function overallStatus(input: OverallStatusInput): OverallStatus;
-export function overallStatus(
-  first: readonly ComponentStatus[] | OverallStatusInput,
-  second?: OverallStatusOptions,
-): OverallStatus {
-  // Both shapes are in use; normalise to the positional one.
-  if (!Array.isArray(first)) {
-    const input = first as OverallStatusInput;
-    return overallStatus(input.componentStatuses, {
-      activeMaintenance: input.activeMaintenance ?? input.maintenanceActive ?? false,
-      unresolvedIncidentImpacts: input.unresolvedIncidentImpacts ?? input.incidentImpacts ?? [],
-    });
-  }
-  const componentStatuses = first as readonly ComponentStatus[];
-  const options: OverallStatusOptions = second ?? { activeMaintenance: false };
+export function overallStatus(componentStatuses: readonly ComponentStatus[], options: OverallStatusOptions): OverallStatus {
   const byComponents = fromComponents(componentStatuses);
   // Statuspage lets components win over incident impacts (the GitHub fixture shows a
   // 'major' incident under a 'minor' page because its component is a partial outage):

@@ -204,25 +204,6 @@ describe('overallStatus with incidents and maintenance', () => {
     ).toBe('major');
   });
 
-  it('accepts the single-object form used by the v2 serializer', () => {
-    expect(
-      overallStatus({ componentStatuses: ['operational'], maintenanceActive: true, incidentImpacts: [] }).indicator,
-    ).toBe('maintenance');
-    expect(overallStatus({ componentStatuses: ['operational'], incidentImpacts: ['critical'] }).indicator).toBe(
-      'critical',
-    );
-    expect(overallStatus({ componentStatuses: [] })).toEqual({
-      indicator: 'none',
-      description: 'All Systems Operational',
-    });
-    expect(
-      overallStatus({
-        componentStatuses: ['under_maintenance'],
-        activeMaintenance: false,
-        unresolvedIncidentImpacts: ['minor'],
-      }).indicator,
-    ).toBe('minor');
-  });
 });
 
 // ---------------------------------------------------------------------------------------
