@@ -33,11 +33,7 @@ export async function createTestDatabase(options: { onDisk?: boolean; logger?: L
     url.pathname = `/${name}`;
     const handle = await openDatabase({ databaseUrl: url.toString(), logger: options.logger, max: 4 });
     await handle.migrate();
-    let closed = false;
-    const close = async () => {
-      if (!closed) await handle.close();
-      closed = true;
-    };
+    const close = closeOnce(handle);
     return {
       handle,
       env: { DATABASE_URL: url.toString() },
@@ -53,11 +49,7 @@ export async function createTestDatabase(options: { onDisk?: boolean; logger?: L
   const dir = options.onDisk ? mkdtempSync(path.join(tmpdir(), 'vigie-test-')) : undefined;
   const handle = await openDatabase({ dataDir: dir ?? 'memory://', logger: options.logger });
   await handle.migrate();
-  let closed = false;
-  const close = async () => {
-    if (!closed) await handle.close();
-    closed = true;
-  };
+  const close = closeOnce(handle);
   return {
     handle,
     env: dir ? { VIGIE_DATA_DIR: dir } : {},
@@ -67,4 +59,9 @@ export async function createTestDatabase(options: { onDisk?: boolean; logger?: L
       if (dir) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function closeOnce(handle: DatabaseHandle): () => Promise<void> {
+  let closed: Promise<void> | undefined;
+  return () => (closed ??= handle.close());
 }

@@ -74,15 +74,7 @@ export async function createIncident(db: Db, actor: Actor, input: CreateIncident
     if (linked.size) {
       await tx.insert(incidentComponents).values([...linked].map((componentId) => ({ incidentId: id, componentId })));
     }
-    const update = await insertUpdate(tx, actor, incident.id, {
-      status: input.status,
-      body: input.body,
-      audience: input.audience ?? 'public',
-      notify: input.notify ?? true,
-      components: input.components ?? {},
-      at,
-      templateId: input.templateId ?? null,
-    });
+    const update = await insertUpdate(tx, actor, incident.id, { ...input, at });
     await recordAudit(tx, actor, `${incident.kind}.create`, { type: 'incident', id }, { name: input.name, status: input.status });
     return { incident, update };
   });
@@ -111,15 +103,7 @@ export async function postUpdate(db: Db, actor: Actor, incidentId: string, input
         .values(newComponents.map((componentId) => ({ incidentId, componentId })))
         .onConflictDoNothing();
     }
-    const update = await insertUpdate(tx, actor, incidentId, {
-      status: input.status,
-      body: input.body,
-      audience: input.audience ?? 'public',
-      notify: input.notify ?? true,
-      components: input.components ?? {},
-      at,
-      templateId: input.templateId ?? null,
-    });
+    const update = await insertUpdate(tx, actor, incidentId, { ...input, at });
     await tx
       .update(incidents)
       .set({ status: input.status, updatedAt: at, ...statusTimes(input.status, at, incident) })
@@ -129,12 +113,7 @@ export async function postUpdate(db: Db, actor: Actor, incidentId: string, input
   });
 }
 
-async function insertUpdate(
-  tx: Db,
-  actor: Actor,
-  incidentId: string,
-  input: Required<Omit<PostUpdateInput, 'at'>> & { at: Date },
-) {
+async function insertUpdate(tx: Db, actor: Actor, incidentId: string, input: PostUpdateInput & { at: Date }) {
   const [update] = await tx
     .insert(incidentUpdates)
     .values({
@@ -142,18 +121,18 @@ async function insertUpdate(
       incidentId,
       status: input.status,
       body: input.body,
-      audience: input.audience,
-      notify: input.notify,
+      audience: input.audience ?? 'public',
+      notify: input.notify ?? true,
       authorId: actor.type === 'user' ? (actor.id ?? null) : null,
       authorName: actor.name ?? null,
-      templateId: input.templateId,
+      templateId: input.templateId ?? null,
       displayAt: input.at,
       createdAt: input.at,
       updatedAt: input.at,
     })
     .returning();
   const changes = [];
-  for (const [componentId, status] of Object.entries(input.components)) {
+  for (const [componentId, status] of Object.entries(input.components ?? {})) {
     const oldStatus = await setComponentStatus(tx, componentId, status, { at: input.at, incidentId });
     changes.push({ updateId: update.id, componentId, oldStatus, newStatus: status });
   }
