@@ -34,6 +34,10 @@ function errorPage(err: unknown): Response {
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${title}</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1f2937}</style></head><body><h1>${title}</h1><p>${text}</p></body></html>`;
   return new Response(html, {
     status: unavailable ? 503 : 500,
-    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...(unavailable ? { 'retry-after': '30' } : {}) },
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      ...(unavailable ? { 'retry-after': '30' } : {}),
+    },
   });
 }

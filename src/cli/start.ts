@@ -30,7 +30,10 @@ export async function startServer(config: Config): Promise<void> {
 
   // Open the database now rather than on the first visitor's request.
   const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
-  const ready = await fetch(`${base}/readyz`).then((r) => r.ok, () => false);
+  const ready = await fetch(`${base}/readyz`).then(
+    (r) => r.ok,
+    () => false,
+  );
   console.log('');
   console.log(`Vigie is serving ${config.siteUrl}${ready ? '' : ' (the database is not answering yet: see /readyz)'}`);
   for (const line of loginLines) console.log(line);
@@ -67,7 +70,12 @@ async function prepareDatabase(config: Config): Promise<string[]> {
     await database.migrate();
     const { db } = database;
     if (config.adminEmail && config.adminPassword && (await countUsers(db)) === 0) {
-      await createUser(db, SYSTEM_ACTOR, { email: config.adminEmail, password: config.adminPassword, role: 'admin', name: 'Admin' });
+      await createUser(db, SYSTEM_ACTOR, {
+        email: config.adminEmail,
+        password: config.adminPassword,
+        role: 'admin',
+        name: 'Admin',
+      });
       lines.push(`Created the first admin, ${config.adminEmail}, from ADMIN_EMAIL and ADMIN_PASSWORD.`);
     }
     const credentialsFile = path.join(config.dataDir, 'demo-login.txt');

@@ -35,13 +35,23 @@ const commands: Record<string, Command> = {
     async run(args, config) {
       const { values } = parseArgs({
         args,
-        options: { email: { type: 'string' }, role: { type: 'string' }, name: { type: 'string' }, password: { type: 'string' } },
+        options: {
+          email: { type: 'string' },
+          role: { type: 'string' },
+          name: { type: 'string' },
+          password: { type: 'string' },
+        },
       });
       if (!values.email || !values.role) throw new UsageError('user:add needs --email and --role');
       const generated = values.password === undefined;
       const password = values.password ?? generatePassword();
       await withDatabase(config, async ({ db }) => {
-        const user = await createUser(db, SYSTEM_ACTOR, { email: values.email!, role: values.role!, name: values.name, password });
+        const user = await createUser(db, SYSTEM_ACTOR, {
+          email: values.email!,
+          role: values.role!,
+          name: values.name,
+          password,
+        });
         console.log(`Created ${user.role} ${user.email}.`);
         if (generated) {
           console.log('Generated password (shown once):');
@@ -69,7 +79,9 @@ const commands: Record<string, Command> = {
     async run(_args, config) {
       await withDatabase(config, async ({ db }) => {
         const result = await seedDemo(db);
-        console.log(`Demo content loaded: ${result.components} components, ${result.incidents} incidents and maintenances.`);
+        console.log(
+          `Demo content loaded: ${result.components} components, ${result.incidents} incidents and maintenances.`,
+        );
       });
     },
   },
@@ -112,7 +124,14 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof UsageError) console.error(`${err.message}\nUsage: npm run vigie -- ${command.usage}`);
-    else if (err instanceof ValidationError) console.error(`Invalid input: ${Object.entries(err.fields).map(([k, v]) => `--${k}: ${v}`).join('; ') || err.message}`);
+    else if (err instanceof ValidationError)
+      console.error(
+        `Invalid input: ${
+          Object.entries(err.fields)
+            .map(([k, v]) => `--${k}: ${v}`)
+            .join('; ') || err.message
+        }`,
+      );
     else if (err instanceof ServiceError) console.error(err.message);
     else if (err instanceof Error && err.message.startsWith('Invalid configuration')) console.error(err.message);
     else console.error(err instanceof Error ? (err.cause ? `${err.message}: ${String(err.cause)}` : err.message) : err);

@@ -102,7 +102,10 @@ function fromComponents(statuses: readonly ComponentStatus[]): OverallStatus {
  * otherwise an active maintenance, or a component under maintenance, gives 'maintenance'.
  * Pass only leaf components: groups are derived from them and would double count.
  */
-export function overallStatus(componentStatuses: readonly ComponentStatus[], options: OverallStatusOptions): OverallStatus {
+export function overallStatus(
+  componentStatuses: readonly ComponentStatus[],
+  options: OverallStatusOptions,
+): OverallStatus {
   const byComponents = fromComponents(componentStatuses);
   // Statuspage lets components win over incident impacts (the GitHub fixture shows a
   // 'major' incident under a 'minor' page because its component is a partial outage):

@@ -30,7 +30,12 @@ export function isDatabaseUnavailable(err: unknown): boolean {
 }
 
 /** The management API's error shape: `{ error: { message, fields? } }`. */
-export function jsonError(status: number, message: string, fields?: Record<string, string>, headers?: HeadersInit): Response {
+export function jsonError(
+  status: number,
+  message: string,
+  fields?: Record<string, string>,
+  headers?: HeadersInit,
+): Response {
   return new Response(JSON.stringify({ error: fields ? { message, fields } : { message } }), {
     status,
     headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
@@ -41,6 +46,7 @@ export function jsonError(status: number, message: string, fields?: Record<strin
 export function errorToJson(err: unknown): Response {
   if (err instanceof ValidationError) return jsonError(422, err.message, err.fields);
   if (err instanceof ServiceError) return jsonError(err.status, err.message);
-  if (isDatabaseUnavailable(err)) return jsonError(503, 'The database is unavailable. Try again in a moment.', undefined, { 'retry-after': '5' });
+  if (isDatabaseUnavailable(err))
+    return jsonError(503, 'The database is unavailable. Try again in a moment.', undefined, { 'retry-after': '5' });
   return jsonError(500, 'Something went wrong on our side.');
 }

@@ -20,11 +20,30 @@ export async function seedScenario(db: Db, now = new Date()) {
 
   const api = await createGroup(db, actor, { name: 'API', position: 1 });
   const web = await createGroup(db, actor, { name: 'Website', position: 2 });
-  const secretGroup = await createGroup(db, actor, { name: `Ops ${INTERNAL_MARKER} group`, position: 3, visibility: 'internal' });
+  const secretGroup = await createGroup(db, actor, {
+    name: `Ops ${INTERNAL_MARKER} group`,
+    position: 3,
+    visibility: 'internal',
+  });
 
-  const rest = await createComponent(db, actor, { name: 'REST API', groupId: api.id, position: 1, createdAt: ago(120) });
-  const webhooks = await createComponent(db, actor, { name: 'Webhooks', groupId: api.id, position: 2, createdAt: ago(120) });
-  const dashboard = await createComponent(db, actor, { name: 'Dashboard', groupId: web.id, position: 1, createdAt: ago(30) });
+  const rest = await createComponent(db, actor, {
+    name: 'REST API',
+    groupId: api.id,
+    position: 1,
+    createdAt: ago(120),
+  });
+  const webhooks = await createComponent(db, actor, {
+    name: 'Webhooks',
+    groupId: api.id,
+    position: 2,
+    createdAt: ago(120),
+  });
+  const dashboard = await createComponent(db, actor, {
+    name: 'Dashboard',
+    groupId: web.id,
+    position: 1,
+    createdAt: ago(30),
+  });
   const cdn = await createComponent(db, actor, { name: 'CDN', position: 4, createdAt: ago(120) });
   const secretComponent = await createComponent(db, actor, {
     name: `Billing ${INTERNAL_MARKER} worker`,
@@ -34,7 +53,11 @@ export async function seedScenario(db: Db, now = new Date()) {
     createdAt: ago(120),
   });
   // A public component inside an internal group: hidden with its group.
-  const hiddenChild = await createComponent(db, actor, { name: `Child of ${INTERNAL_MARKER}`, groupId: secretGroup.id, createdAt: ago(120) });
+  const hiddenChild = await createComponent(db, actor, {
+    name: `Child of ${INTERNAL_MARKER}`,
+    groupId: secretGroup.id,
+    createdAt: ago(120),
+  });
 
   // An active public Sev 2 incident with a public and an internal update.
   const active = await createIncident(db, actor, {
@@ -100,6 +123,11 @@ export async function seedScenario(db: Db, now = new Date()) {
   return {
     groups: { api, web, secretGroup },
     components: { rest, webhooks, dashboard, cdn, secretComponent, hiddenChild },
-    incidents: { active: active.incident, resolved: resolved.incident, internal: internal.incident, maintenance: maintenance.incident },
+    incidents: {
+      active: active.incident,
+      resolved: resolved.incident,
+      internal: internal.incident,
+      maintenance: maintenance.incident,
+    },
   };
 }

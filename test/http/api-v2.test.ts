@@ -63,7 +63,9 @@ describe('the Statuspage v2 API over HTTP', () => {
 
   it('summary.json has the seeded page: groups, the open incident, the upcoming maintenance', async () => {
     const body = await (await fetch(`${server.url}/api/v2/summary.json`)).json();
-    expect(body.components.some((c: { group: boolean; components?: string[] }) => c.group && c.components?.length)).toBe(true);
+    expect(
+      body.components.some((c: { group: boolean; components?: string[] }) => c.group && c.components?.length),
+    ).toBe(true);
     expect(body.incidents.map((i: { name: string }) => i.name)).toEqual(['Elevated API error rates']);
     expect(body.scheduled_maintenances.map((m: { name: string }) => m.name)).toEqual(['Database upgrade']);
   });

@@ -69,7 +69,9 @@ describe('GET /components/{id}/feed.rss', () => {
     const feed = await new Parser().parseString(body);
     expect(feed.title).toBe('Vigie — REST API');
     const links = new Set(feed.items.map((i) => i.link));
-    expect(links).toEqual(new Set([`${SITE}/incidents/${s.incidents.active.id}`, `${SITE}/incidents/${s.incidents.maintenance.id}`]));
+    expect(links).toEqual(
+      new Set([`${SITE}/incidents/${s.incidents.active.id}`, `${SITE}/incidents/${s.incidents.maintenance.id}`]),
+    );
   });
 
   it('answers HEAD for a public component', async () => {
@@ -113,11 +115,14 @@ describe('with the database down', () => {
   });
   afterAll(() => down?.stop());
 
-  it.each(['/feed.rss', '/components/abcdefabcdef/feed.rss'])('answers %s with 503 and no stack trace', async (path) => {
-    const res = await fetch(`${down.url}${path}`);
-    const body = await res.text();
-    expect(res.status).toBe(503);
-    expect(res.headers.get('retry-after')).toBeTruthy();
-    expect(body).not.toMatch(/ECONNREFUSED|at .*\.(m?js|ts):\d+/);
-  });
+  it.each(['/feed.rss', '/components/abcdefabcdef/feed.rss'])(
+    'answers %s with 503 and no stack trace',
+    async (path) => {
+      const res = await fetch(`${down.url}${path}`);
+      const body = await res.text();
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBeTruthy();
+      expect(body).not.toMatch(/ECONNREFUSED|at .*\.(m?js|ts):\d+/);
+    },
+  );
 });

@@ -58,7 +58,9 @@ describe('vigie CLI', () => {
     expect(r.code).toBe(0);
     const password = r.stdout.trim().split('\n').at(-1)!;
     expect(password).toMatch(/^\S{20}$/);
-    const user = await withDb(async (db) => (await db.select().from(users).where(eq(users.email, 'lead@example.com')))[0]);
+    const user = await withDb(
+      async (db) => (await db.select().from(users).where(eq(users.email, 'lead@example.com')))[0],
+    );
     expect(user.role).toBe('comms');
     expect(user.passwordHash).toMatch(/^\$argon2id\$/);
     expect(await verifyPassword(user.passwordHash, password)).toBe(true);
@@ -68,7 +70,15 @@ describe('vigie CLI', () => {
     const bad = await vigie('user:add', '--email', 'x@example.com', '--role', 'root');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/Role must be one of/);
-    const dup = await vigie('user:add', '--email', 'lead@example.com', '--role', 'viewer', '--password', 'a-long-enough-password');
+    const dup = await vigie(
+      'user:add',
+      '--email',
+      'lead@example.com',
+      '--role',
+      'viewer',
+      '--password',
+      'a-long-enough-password',
+    );
     expect(dup.code).toBe(1);
     expect(dup.stderr).toMatch(/already exists/);
     const missing = await vigie('user:add', '--email', 'y@example.com');

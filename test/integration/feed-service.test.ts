@@ -60,7 +60,9 @@ describe('renderPublicFeed', () => {
     expect(xml).not.toContain(INTERNAL_MARKER);
     expect(feed.title).toBe('Vigie — REST API');
     expect(xml).toContain(`${SITE}/components/${s.components.rest.id}/feed.rss`);
-    expect(new Set(feed.items.map((i) => incidentOf(i.link)))).toEqual(new Set([s.incidents.active.id, s.incidents.maintenance.id]));
+    expect(new Set(feed.items.map((i) => incidentOf(i.link)))).toEqual(
+      new Set([s.incidents.active.id, s.incidents.maintenance.id]),
+    );
     expect(feed.items).toHaveLength(3);
 
     const dashboard = await feedOf(s.components.dashboard.id);

@@ -30,7 +30,12 @@ describe('incident service', () => {
     expect(update.incidentId).toBe(incident.id);
 
     const fixedAt = new Date('2026-02-01T11:30:00Z');
-    await postUpdate(db, actor, incident.id, { status: 'resolved', body: 'Fixed', components: { [c.id]: 'operational' }, at: fixedAt });
+    await postUpdate(db, actor, incident.id, {
+      status: 'resolved',
+      body: 'Fixed',
+      components: { [c.id]: 'operational' },
+      at: fixedAt,
+    });
 
     const [row] = await db.select().from(incidents).where(eq(incidents.id, incident.id));
     expect(row.status).toBe('resolved');
@@ -38,7 +43,11 @@ describe('incident service', () => {
     const [comp] = await db.select().from(components).where(eq(components.id, c.id));
     expect(comp.status).toBe('operational');
 
-    const history = await db.select().from(componentStatusChanges).where(eq(componentStatusChanges.componentId, c.id)).orderBy(componentStatusChanges.at);
+    const history = await db
+      .select()
+      .from(componentStatusChanges)
+      .where(eq(componentStatusChanges.componentId, c.id))
+      .orderBy(componentStatusChanges.at);
     expect(history.map((h) => [h.status, h.previousStatus, h.at.toISOString()])).toEqual([
       ['operational', null, '2026-01-01T00:00:00.000Z'],
       ['major_outage', 'operational', start.toISOString()],
@@ -52,7 +61,12 @@ describe('incident service', () => {
 
   it('writes nothing when an update names an unknown component', async () => {
     const db = t.handle.db;
-    const { incident } = await createIncident(db, actor, { name: 'X', status: 'investigating', severity: 3, body: 'x' });
+    const { incident } = await createIncident(db, actor, {
+      name: 'X',
+      status: 'investigating',
+      severity: 3,
+      body: 'x',
+    });
     await expect(
       postUpdate(db, actor, incident.id, { status: 'identified', body: 'y', components: { nope: 'major_outage' } }),
     ).rejects.toThrow();
@@ -63,7 +77,9 @@ describe('incident service', () => {
   });
 
   it('rejects an update to an incident that does not exist', async () => {
-    await expect(postUpdate(t.handle.db, actor, 'missing', { status: 'resolved', body: 'x' })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(postUpdate(t.handle.db, actor, 'missing', { status: 'resolved', body: 'x' })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
   });
 
   it('rejects a severity outside 1-3 at the database level', async () => {

@@ -39,7 +39,11 @@ describe('loadStatusPage', () => {
         body: 'Looking into it',
         components: { [c.id]: 'partial_outage' },
       });
-      await postUpdate(db, actor, incident.id, { status: 'monitoring', body: 'Fix deployed', components: { [c.id]: 'operational' } });
+      await postUpdate(db, actor, incident.id, {
+        status: 'monitoring',
+        body: 'Fix deployed',
+        components: { [c.id]: 'operational' },
+      });
     }
     const big = await countQueries(load);
     const data = await load();

@@ -23,7 +23,10 @@ beforeAll(async () => {
   for (const endpoint of V2_ENDPOINTS) {
     payloads.set(endpoint, JSON.stringify(await queryV2Payload(t.handle.db, SITE, endpoint, now)));
   }
-  const internal = await t.handle.db.select({ id: incidentUpdates.id }).from(incidentUpdates).where(eq(incidentUpdates.audience, 'internal'));
+  const internal = await t.handle.db
+    .select({ id: incidentUpdates.id })
+    .from(incidentUpdates)
+    .where(eq(incidentUpdates.audience, 'internal'));
   internalUpdateIds = internal.map((u) => u.id);
 });
 afterAll(() => t?.drop());
@@ -52,7 +55,9 @@ describe('v2 payloads from a real database', () => {
     expect(updates[1].affected_components).toEqual([
       { code: s.components.rest.id, name: 'REST API', old_status: 'operational', new_status: 'partial_outage' },
     ]);
-    expect((active.components as Json[]).map((c) => c.id).sort()).toEqual([s.components.rest.id, s.components.webhooks.id].sort());
+    expect((active.components as Json[]).map((c) => c.id).sort()).toEqual(
+      [s.components.rest.id, s.components.webhooks.id].sort(),
+    );
     expect(active).toMatchObject({ impact: 'major', shortlink: `${SITE}/incidents/${s.incidents.active.id}` });
   });
 
@@ -77,7 +82,8 @@ describe('v2 payloads from a real database', () => {
 
   it('has the maintenance in upcoming, scheduled-maintenances and the summary, not in active', () => {
     const id = s.incidents.maintenance.id;
-    const ids = (endpoint: V2Endpoint) => payload<{ scheduled_maintenances: Json[] }>(endpoint).scheduled_maintenances.map((m) => m.id);
+    const ids = (endpoint: V2Endpoint) =>
+      payload<{ scheduled_maintenances: Json[] }>(endpoint).scheduled_maintenances.map((m) => m.id);
     expect(ids('scheduled-maintenances/upcoming')).toEqual([id]);
     expect(ids('scheduled-maintenances')).toEqual([id]);
     expect(ids('summary')).toEqual([id]);

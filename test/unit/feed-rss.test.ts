@@ -56,7 +56,9 @@ describe('buildFeed', () => {
     status: 'identified',
     body: 'The cause is **known**.',
     at: new Date('2026-03-02T11:30:00Z'),
-    affected: [{ componentId: 'cmp000000001', name: 'REST API', oldStatus: 'operational', newStatus: 'partial_outage' }],
+    affected: [
+      { componentId: 'cmp000000001', name: 'REST API', oldStatus: 'operational', newStatus: 'partial_outage' },
+    ],
   });
   const maintenance = entry({
     incidentId: 'mnt000000001',
@@ -68,7 +70,12 @@ describe('buildFeed', () => {
   });
 
   it('builds a valid RSS 2.0 channel from the updates, newest first', async () => {
-    const xml = buildFeed({ siteUrl: SITE, pageName: 'Acme Status', language: 'en', entries: [first, maintenance, second] });
+    const xml = buildFeed({
+      siteUrl: SITE,
+      pageName: 'Acme Status',
+      language: 'en',
+      entries: [first, maintenance, second],
+    });
     expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>')).toBe(true);
     expect(xml).toContain('<rss ');
     expect(xml).toContain('version="2.0"');
@@ -96,7 +103,11 @@ describe('buildFeed', () => {
       `${SITE}/incidents/inc000000001#update-${first.update.id}`,
       `${SITE}/incidents/mnt000000001#update-${maintenance.update.id}`,
     ]);
-    expect(feed.items.map((i) => i.isoDate)).toEqual(['2026-03-02T11:30:00.000Z', '2026-03-02T10:00:00.000Z', '2026-03-01T08:00:00.000Z']);
+    expect(feed.items.map((i) => i.isoDate)).toEqual([
+      '2026-03-02T11:30:00.000Z',
+      '2026-03-02T10:00:00.000Z',
+      '2026-03-01T08:00:00.000Z',
+    ]);
     expect(feed.items[0].content).toContain('<strong>known</strong>');
     expect(feed.items[0].content).toContain('Affected: REST API (Partial outage)');
     expect(feed.items[1].content).not.toContain('Affected:');
@@ -116,7 +127,12 @@ describe('buildFeed', () => {
   });
 
   it('titles a component feed and points its self link at the component feed', async () => {
-    const xml = buildFeed({ siteUrl: `${SITE}/`, pageName: 'Acme', entries: [second], component: { id: 'cmp000000001', name: 'REST API' } });
+    const xml = buildFeed({
+      siteUrl: `${SITE}/`,
+      pageName: 'Acme',
+      entries: [second],
+      component: { id: 'cmp000000001', name: 'REST API' },
+    });
     const feed = await parse(xml);
     expect(feed.title).toBe('Acme — REST API');
     expect(feed.description).toContain('REST API');
@@ -158,7 +174,9 @@ describe('buildFeed', () => {
     const tricky = entry({
       name: 'R&D <API> "down" ]]> here',
       body: 'Text with ]]> inside & <b>bold</b>',
-      affected: [{ componentId: 'cmp000000002', name: 'Search & <Index>', oldStatus: 'operational', newStatus: 'major_outage' }],
+      affected: [
+        { componentId: 'cmp000000002', name: 'Search & <Index>', oldStatus: 'operational', newStatus: 'major_outage' },
+      ],
     });
     const xml = buildFeed({
       siteUrl: SITE,
@@ -176,7 +194,12 @@ describe('buildFeed', () => {
 
   it('stamps lastBuildDate with the newest update even when a name mimics the element', async () => {
     const sneaky = '<generator>Vigie</generator><lastBuildDate>Thu, 01 Jan 1970 00:00:00 GMT</lastBuildDate>';
-    const xml = buildFeed({ siteUrl: SITE, pageName: sneaky, entries: [first], component: { id: 'cmp000000001', name: sneaky } });
+    const xml = buildFeed({
+      siteUrl: SITE,
+      pageName: sneaky,
+      entries: [first],
+      component: { id: 'cmp000000001', name: sneaky },
+    });
     const feed = await parse(xml);
     expect(feed.title).toBe(`${sneaky} — ${sneaky}`);
     expect(xml.match(/<lastBuildDate>Mon, 02 Mar 2026 10:00:00 GMT<\/lastBuildDate>/g)).toHaveLength(1);
@@ -185,7 +208,11 @@ describe('buildFeed', () => {
   });
 
   it('strips characters XML 1.0 forbids, so a stray control character cannot break the document', async () => {
-    const xml = buildFeed({ siteUrl: SITE, pageName: 'Acme\u0000', entries: [entry({ name: 'Bad\u0001\u001b name\uFFFF', body: 'x\u0008y' })] });
+    const xml = buildFeed({
+      siteUrl: SITE,
+      pageName: 'Acme\u0000',
+      entries: [entry({ name: 'Bad\u0001\u001b name\uFFFF', body: 'x\u0008y' })],
+    });
     const feed = await parse(xml);
     expect(feed.title).toBe('Acme');
     expect(feed.items[0].title).toBe('Bad name — Investigating');

@@ -203,7 +203,6 @@ describe('overallStatus with incidents and maintenance', () => {
         .indicator,
     ).toBe('major');
   });
-
 });
 
 // ---------------------------------------------------------------------------------------

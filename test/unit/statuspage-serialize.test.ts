@@ -22,7 +22,9 @@ const readFixture = (file: string): unknown => JSON.parse(readFileSync(path.join
 /** Which endpoint each fixture file is a response of. */
 function endpointOf(file: string): V2Endpoint {
   const name = file.replace(/^[a-z]+-/, '').replace(/-\d{4}-.*$/, '');
-  const endpoint = name.replace('scheduled-maintenances-', 'scheduled-maintenances/').replace('incidents-', 'incidents/');
+  const endpoint = name
+    .replace('scheduled-maintenances-', 'scheduled-maintenances/')
+    .replace('incidents-', 'incidents/');
   if (!(V2_ENDPOINTS as readonly string[]).includes(endpoint)) throw new Error(`no endpoint for fixture ${file}`);
   return endpoint as V2Endpoint;
 }
@@ -95,7 +97,8 @@ function mismatches(ours: unknown, shape: Shape, at: string, exercised: Set<Shap
   if (ours === undefined) return [`${at}: missing`];
   const kind = kindOf(ours);
   if (!shape.kinds.has(kind)) return [`${at}: ${kind}, fixture has ${[...shape.kinds]}`];
-  if (kind === 'string' && shape.date && !ISO_DATE.test(ours as string)) return [`${at}: ${JSON.stringify(ours)} is not an ISO time`];
+  if (kind === 'string' && shape.date && !ISO_DATE.test(ours as string))
+    return [`${at}: ${JSON.stringify(ours)} is not an ISO time`];
   if (kind === 'array') {
     const list = ours as unknown[];
     if (!shape.element || shape.element.kinds.size === 0) return [];
@@ -124,7 +127,10 @@ function compareWithFixture(ours: unknown, fixture: unknown): string[] {
   const shape = learn(fixture);
   const exercised = new Set<Shape>();
   const problems = mismatches(ours, shape, '$', exercised);
-  return [...problems, ...unexercised(shape, exercised, '$').map((p) => `${p}: never filled by our data, so not checked`)];
+  return [
+    ...problems,
+    ...unexercised(shape, exercised, '$').map((p) => `${p}: never filled by our data, so not checked`),
+  ];
 }
 
 // ---------------------------------------------------------------------------------------
@@ -135,7 +141,12 @@ const NOW = new Date('2025-03-10T12:00:00.000Z');
 const SITE = 'https://status.example.com';
 const at = (hours: number) => new Date(NOW.getTime() + hours * 3_600_000);
 
-function component(id: string, name: string, status: ComponentStatus, extra: Partial<ComponentView> = {}): ComponentView {
+function component(
+  id: string,
+  name: string,
+  status: ComponentStatus,
+  extra: Partial<ComponentView> = {},
+): ComponentView {
   return {
     id,
     groupId: null,
@@ -168,7 +179,13 @@ function group(id: string, name: string, position: number, children: ComponentVi
   };
 }
 
-function update(incidentId: string, id: string, status: IncidentView['status'], hours: number, affected: UpdateView['affected'] = []): UpdateView {
+function update(
+  incidentId: string,
+  id: string,
+  status: IncidentView['status'],
+  hours: number,
+  affected: UpdateView['affected'] = [],
+): UpdateView {
   return {
     id,
     incidentId,
@@ -183,7 +200,10 @@ function update(incidentId: string, id: string, status: IncidentView['status'], 
   };
 }
 
-function incident(id: string, fields: Partial<IncidentView> & { status: IncidentView['status']; impact: Impact }): IncidentView {
+function incident(
+  id: string,
+  fields: Partial<IncidentView> & { status: IncidentView['status']; impact: Impact },
+): IncidentView {
   return {
     id,
     number: 1,
@@ -208,8 +228,16 @@ function incident(id: string, fields: Partial<IncidentView> & { status: Incident
 function samplePage(): StatusPageData {
   const rest = component('restapi00001', 'REST API', 'partial_outage', { groupId: 'grpapi000001', position: 1 });
   const hooks = component('webhooks0001', 'Webhooks', 'degraded_performance', { groupId: 'grpapi000001', position: 2 });
-  const dash = component('dashboard001', 'Dashboard', 'operational', { groupId: 'grpweb000001', position: 1, description: null });
-  const cdn = component('cdn000000001', 'CDN', 'operational', { position: 3, startDate: '2024-01-01', showcase: false });
+  const dash = component('dashboard001', 'Dashboard', 'operational', {
+    groupId: 'grpweb000001',
+    position: 1,
+    description: null,
+  });
+  const cdn = component('cdn000000001', 'CDN', 'operational', {
+    position: 3,
+    startDate: '2024-01-01',
+    showcase: false,
+  });
   const api = group('grpapi000001', 'API', 1, [rest, hooks]);
   const web = group('grpweb000001', 'Website', 2, [dash]);
 
@@ -232,7 +260,10 @@ function samplePage(): StatusPageData {
     impact: 'minor',
     startedAt: at(-5),
     monitoringAt: at(-4),
-    updates: [update('incwatch0001', 'upd000000003', 'monitoring', -4), update('incwatch0001', 'upd000000004', 'investigating', -5)],
+    updates: [
+      update('incwatch0001', 'upd000000003', 'monitoring', -4),
+      update('incwatch0001', 'upd000000004', 'investigating', -5),
+    ],
   });
   const resolved = incident('incdone00001', {
     status: 'resolved',
@@ -251,7 +282,13 @@ function samplePage(): StatusPageData {
     ],
   });
 
-  const maintenance = (id: string, status: IncidentView['status'], from: number, hours: number, fields: Partial<IncidentView> = {}) =>
+  const maintenance = (
+    id: string,
+    status: IncidentView['status'],
+    from: number,
+    hours: number,
+    fields: Partial<IncidentView> = {},
+  ) =>
     incident(id, {
       kind: 'maintenance',
       severity: null,
@@ -275,7 +312,10 @@ function samplePage(): StatusPageData {
       update('mntrun000001', 'upd000000008', 'scheduled', -49),
     ],
   });
-  const completed = maintenance('mntdone00001', 'completed', -200, 1, { monitoringAt: at(-199.5), resolvedAt: at(-199) });
+  const completed = maintenance('mntdone00001', 'completed', -200, 1, {
+    monitoringAt: at(-199.5),
+    resolvedAt: at(-199),
+  });
 
   return {
     settings: {
@@ -309,7 +349,6 @@ function samplePage(): StatusPageData {
 
 // ---------------------------------------------------------------------------------------
 
-
 describe('v2 payloads have the fields and JSON types of real Statuspage responses', () => {
   it('finds the fixtures', () => {
     expect(fixtureFiles.length).toBeGreaterThanOrEqual(12);
@@ -336,7 +375,9 @@ describe('the fixture comparison itself', () => {
 
     const missingDeep = ours();
     delete missingDeep.incidents[0].incident_updates[0].affected_components[0].old_status;
-    expect(compareWithFixture(missingDeep, fixture)).toEqual(['$.incidents[0].incident_updates[0].affected_components[0].old_status: missing']);
+    expect(compareWithFixture(missingDeep, fixture)).toEqual([
+      '$.incidents[0].incident_updates[0].affected_components[0].old_status: missing',
+    ]);
   });
 
   it('fails on another JSON type, and on null where the fixture never has one', () => {
@@ -358,11 +399,15 @@ describe('the fixture comparison itself', () => {
   it('fails when our data leaves a fixture array empty, since nothing would be checked', () => {
     const empty = ours();
     for (const i of empty.incidents) i.components = [];
-    expect(compareWithFixture(empty, fixture)).toEqual(['$.incidents[].components: never filled by our data, so not checked']);
+    expect(compareWithFixture(empty, fixture)).toEqual([
+      '$.incidents[].components: never filled by our data, so not checked',
+    ]);
   });
 
   it('accepts null where real responses have null (affected_components, resolved_at...), and anything against a null', () => {
-    expect([...NULLABLE]).toEqual(expect.arrayContaining(['affected_components', 'resolved_at', 'monitoring_at', 'group_id']));
+    expect([...NULLABLE]).toEqual(
+      expect.arrayContaining(['affected_components', 'resolved_at', 'monitoring_at', 'group_id']),
+    );
     const o = ours();
     expect(o.incidents[1].incident_updates[0].affected_components).toBeNull();
     expect(o.incidents[0].resolved_at).toBeNull();
@@ -426,10 +471,15 @@ describe('buildV2Payload', () => {
       deliver_notifications: true,
       custom_tweet: null,
       tweet_id: null,
-      affected_components: [{ code: 'webhooks0001', name: 'Webhooks', old_status: 'operational', new_status: 'degraded_performance' }],
+      affected_components: [
+        { code: 'webhooks0001', name: 'Webhooks', old_status: 'operational', new_status: 'degraded_performance' },
+      ],
     });
     expect((open.components as Json[]).map((c) => c.id)).toEqual(['restapi00001', 'webhooks0001']);
-    expect(incidents[2]).toMatchObject({ resolved_at: '2025-03-06T10:00:00.000Z', monitoring_at: '2025-03-06T09:00:00.000Z' });
+    expect(incidents[2]).toMatchObject({
+      resolved_at: '2025-03-06T10:00:00.000Z',
+      monitoring_at: '2025-03-06T09:00:00.000Z',
+    });
   });
 
   it('keeps only open incidents in unresolved.json', () => {
@@ -468,10 +518,15 @@ describe('buildV2Payload', () => {
       unresolvedIncidents: [],
       activeMaintenances: [],
     };
-    const indicator = (page: StatusPageData) => (buildV2Payload('status', page, SITE) as { status: Json }).status.indicator;
+    const indicator = (page: StatusPageData) =>
+      (buildV2Payload('status', page, SITE) as { status: Json }).status.indicator;
     expect(indicator(calm)).toBe('none');
-    expect(buildV2Payload('summary', calm, SITE)).toMatchObject({ status: { indicator: 'none', description: 'All Systems Operational' } });
+    expect(buildV2Payload('summary', calm, SITE)).toMatchObject({
+      status: { indicator: 'none', description: 'All Systems Operational' },
+    });
     expect(indicator({ ...calm, activeMaintenances: data.activeMaintenances })).toBe('maintenance');
-    expect(indicator({ ...calm, unresolvedIncidents: [{ ...data.unresolvedIncidents[0], impact: 'critical' }] })).toBe('critical');
+    expect(indicator({ ...calm, unresolvedIncidents: [{ ...data.unresolvedIncidents[0], impact: 'critical' }] })).toBe(
+      'critical',
+    );
   });
 });

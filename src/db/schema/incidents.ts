@@ -1,5 +1,16 @@
 import { sql } from 'drizzle-orm';
-import { boolean, check, index, integer, jsonb, pgTable, primaryKey, serial, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  serial,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
 import {
   ANY_INCIDENT_STATUSES,
   AUDIENCES,
@@ -93,7 +104,10 @@ export const incidents = pgTable(
   (t) => [
     check('incidents_kind_check', oneOf(t.kind, INCIDENT_KINDS)),
     check('incidents_status_check', oneOf(t.status, ANY_INCIDENT_STATUSES)),
-    check('incidents_severity_check', sql`${t.severity} is null or ${t.severity} in (${sql.raw(SEVERITIES.join(', '))})`),
+    check(
+      'incidents_severity_check',
+      sql`${t.severity} is null or ${t.severity} in (${sql.raw(SEVERITIES.join(', '))})`,
+    ),
     check('incidents_visibility_check', oneOf(t.visibility, VISIBILITIES)),
     check('incidents_source_check', oneOf(t.source, INCIDENT_SOURCES)),
     check('incidents_impact_scope_check', sql`${t.impactScope} is null or ${oneOf(t.impactScope, IMPACT_SCOPES)}`),
@@ -116,7 +130,10 @@ export const incidentComponents = pgTable(
       .notNull()
       .references(() => components.id, { onDelete: 'cascade' }),
   },
-  (t) => [primaryKey({ columns: [t.incidentId, t.componentId] }), index('incident_components_component_idx').on(t.componentId)],
+  (t) => [
+    primaryKey({ columns: [t.incidentId, t.componentId] }),
+    index('incident_components_component_idx').on(t.componentId),
+  ],
 );
 
 /** The event log of an incident: every update, public or internal. */

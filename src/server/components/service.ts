@@ -6,7 +6,13 @@ import { recordAudit, type Actor } from '../audit/service.ts';
 import { NotFoundError } from '../errors.ts';
 import { newId } from '../ids.ts';
 
-export type CreateGroupInput = { name: string; description?: string | null; position?: number; visibility?: Visibility; collapsed?: boolean };
+export type CreateGroupInput = {
+  name: string;
+  description?: string | null;
+  position?: number;
+  visibility?: Visibility;
+  collapsed?: boolean;
+};
 
 /** Creates a component group. */
 export async function createGroup(db: Db, actor: Actor, input: CreateGroupInput) {

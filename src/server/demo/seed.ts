@@ -25,7 +25,11 @@ export async function isEmpty(db: Db): Promise<boolean> {
   return Number(c.n) === 0 && Number(i.n) === 0;
 }
 
-type GroupSpec = { name: string; visibility?: 'internal'; components: { key: string; name: string; description: string; visibility?: 'internal' }[] };
+type GroupSpec = {
+  name: string;
+  visibility?: 'internal';
+  components: { key: string; name: string; description: string; visibility?: 'internal' }[];
+};
 
 const GROUPS: GroupSpec[] = [
   {
@@ -65,16 +69,23 @@ const GROUPS: GroupSpec[] = [
 
 /** Loads the demo page relative to `now`. Refuses a database that already has content. */
 export async function seedDemo(db: Db, now = new Date()): Promise<{ components: number; incidents: number }> {
-  if (!(await isEmpty(db))) throw new Error('The database already has components or incidents: demo:seed only fills an empty one.');
+  if (!(await isEmpty(db)))
+    throw new Error('The database already has components or incidents: demo:seed only fills an empty one.');
   const at = (daysAgo: number, hoursAgo = 0) => new Date(now.getTime() - daysAgo * DAY - hoursAgo * HOUR);
 
   await getSettings(db);
-  await db.update(settings).set({ pageName: 'Acme Cloud', homeUrl: 'https://acme.example', timeZone: 'Europe/Paris', updatedAt: now });
+  await db
+    .update(settings)
+    .set({ pageName: 'Acme Cloud', homeUrl: 'https://acme.example', timeZone: 'Europe/Paris', updatedAt: now });
 
   const ids: Record<string, string> = {};
   let position = 0;
   for (const [g, spec] of GROUPS.entries()) {
-    const group = await createGroup(db, actor, { name: spec.name, position: g + 1, visibility: spec.visibility ?? 'public' });
+    const group = await createGroup(db, actor, {
+      name: spec.name,
+      position: g + 1,
+      visibility: spec.visibility ?? 'public',
+    });
     for (const c of spec.components) {
       const row = await createComponent(db, actor, {
         name: c.name,
@@ -91,11 +102,56 @@ export async function seedDemo(db: Db, now = new Date()): Promise<{ components: 
 
   let incidentCount = 0;
   // Past incidents, oldest first, so the component history stays in time order.
-  const past: { days: number; hours: number; name: string; severity: 1 | 2 | 3; key: string; status: ComponentStatus; body: string; fix: string }[] = [
-    { days: 78, hours: 2, name: 'Delayed webhook deliveries', severity: 3, key: 'webhooks', status: 'degraded_performance', body: 'Webhook deliveries are delayed by up to 10 minutes.', fix: 'Deliveries have caught up. All delayed events were sent.' },
-    { days: 61, hours: 1, name: 'Search results incomplete', severity: 3, key: 'search', status: 'partial_outage', body: 'Some recent documents are missing from search results.', fix: 'Re-indexing has finished; search results are complete again.' },
-    { days: 33, hours: 4, name: 'Card payments failing for some customers', severity: 2, key: 'checkout', status: 'partial_outage', body: 'Some card payments are declined with a generic error. SEPA payments are not affected.', fix: 'Our payment provider fixed the issue. Payments have been succeeding for 30 minutes.' },
-    { days: 19, hours: 1, name: 'Slow file uploads', severity: 3, key: 'storage', status: 'degraded_performance', body: 'Uploads larger than 100 MB are slower than usual.', fix: 'Upload speeds are back to normal.' },
+  const past: {
+    days: number;
+    hours: number;
+    name: string;
+    severity: 1 | 2 | 3;
+    key: string;
+    status: ComponentStatus;
+    body: string;
+    fix: string;
+  }[] = [
+    {
+      days: 78,
+      hours: 2,
+      name: 'Delayed webhook deliveries',
+      severity: 3,
+      key: 'webhooks',
+      status: 'degraded_performance',
+      body: 'Webhook deliveries are delayed by up to 10 minutes.',
+      fix: 'Deliveries have caught up. All delayed events were sent.',
+    },
+    {
+      days: 61,
+      hours: 1,
+      name: 'Search results incomplete',
+      severity: 3,
+      key: 'search',
+      status: 'partial_outage',
+      body: 'Some recent documents are missing from search results.',
+      fix: 'Re-indexing has finished; search results are complete again.',
+    },
+    {
+      days: 33,
+      hours: 4,
+      name: 'Card payments failing for some customers',
+      severity: 2,
+      key: 'checkout',
+      status: 'partial_outage',
+      body: 'Some card payments are declined with a generic error. SEPA payments are not affected.',
+      fix: 'Our payment provider fixed the issue. Payments have been succeeding for 30 minutes.',
+    },
+    {
+      days: 19,
+      hours: 1,
+      name: 'Slow file uploads',
+      severity: 3,
+      key: 'storage',
+      status: 'degraded_performance',
+      body: 'Uploads larger than 100 MB are slower than usual.',
+      fix: 'Upload speeds are back to normal.',
+    },
   ];
   for (const p of past) {
     const { incident } = await createIncident(db, actor, {
@@ -107,7 +163,12 @@ export async function seedDemo(db: Db, now = new Date()): Promise<{ components: 
       components: { [ids[p.key]]: p.status },
       startedAt: at(p.days),
     });
-    await postUpdate(db, actor, incident.id, { status: 'resolved', body: p.fix, components: { [ids[p.key]]: 'operational' }, at: at(p.days, -p.hours) });
+    await postUpdate(db, actor, incident.id, {
+      status: 'resolved',
+      body: p.fix,
+      components: { [ids[p.key]]: 'operational' },
+      at: at(p.days, -p.hours),
+    });
     incidentCount++;
   }
 

@@ -74,7 +74,9 @@ export function buildFeed(input: FeedInput): string {
 function describeUpdate(update: FeedEntry['update']): string {
   const body = renderMarkdown(update.body);
   if (update.affected.length === 0) return body;
-  const affected = update.affected.map((a) => `${escapeHtml(a.name)} (${escapeHtml(componentStatusLabel(a.newStatus))})`).join(', ');
+  const affected = update.affected
+    .map((a) => `${escapeHtml(a.name)} (${escapeHtml(componentStatusLabel(a.newStatus))})`)
+    .join(', ');
   return `${body}<p>Affected: ${affected}</p>`;
 }
 

@@ -27,5 +27,11 @@ export async function renderPublicFeed(db: Db, options: FeedOptions): Promise<st
   }
   const settings = await getSettings(db);
   const entries = await loadFeedEntries(db, { audience: 'public', componentId, limit: FEED_LIMIT });
-  return buildFeed({ siteUrl: options.siteUrl, pageName: settings.pageName, language: settings.locale, entries, component });
+  return buildFeed({
+    siteUrl: options.siteUrl,
+    pageName: settings.pageName,
+    language: settings.locale,
+    entries,
+    component,
+  });
 }

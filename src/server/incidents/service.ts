@@ -75,7 +75,13 @@ export async function createIncident(db: Db, actor: Actor, input: CreateIncident
       await tx.insert(incidentComponents).values([...linked].map((componentId) => ({ incidentId: id, componentId })));
     }
     const update = await insertUpdate(tx, actor, incident.id, { ...input, at });
-    await recordAudit(tx, actor, `${incident.kind}.create`, { type: 'incident', id }, { name: input.name, status: input.status });
+    await recordAudit(
+      tx,
+      actor,
+      `${incident.kind}.create`,
+      { type: 'incident', id },
+      { name: input.name, status: input.status },
+    );
     return { incident, update };
   });
 }
@@ -108,7 +114,13 @@ export async function postUpdate(db: Db, actor: Actor, incidentId: string, input
       .update(incidents)
       .set({ status: input.status, updatedAt: at, ...statusTimes(input.status, at, incident) })
       .where(eq(incidents.id, incidentId));
-    await recordAudit(tx, actor, 'incident.update', { type: 'incident', id: incidentId }, { updateId: update.id, status: input.status });
+    await recordAudit(
+      tx,
+      actor,
+      'incident.update',
+      { type: 'incident', id: incidentId },
+      { updateId: update.id, status: input.status },
+    );
     return update;
   });
 }

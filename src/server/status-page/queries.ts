@@ -61,7 +61,12 @@ export type GroupView = {
   components: ComponentView[];
 };
 
-export type AffectedComponent = { componentId: string; name: string; oldStatus: ComponentStatus; newStatus: ComponentStatus };
+export type AffectedComponent = {
+  componentId: string;
+  name: string;
+  oldStatus: ComponentStatus;
+  newStatus: ComponentStatus;
+};
 
 export type UpdateView = {
   id: string;
@@ -181,7 +186,9 @@ export async function loadStatusPage(db: Db, options: LoadOptions): Promise<Stat
 
   const items: PageItem[] = [
     ...groups.filter((g) => g.components.length > 0).map((group) => ({ type: 'group' as const, group })),
-    ...visibleComponents.filter((c) => c.groupId === null).map((component) => ({ type: 'component' as const, component })),
+    ...visibleComponents
+      .filter((c) => c.groupId === null)
+      .map((component) => ({ type: 'component' as const, component })),
   ].sort((a, b) => itemPosition(a) - itemPosition(b));
 
   const orderedComponents = items.flatMap((i) => (i.type === 'group' ? i.group.components : [i.component]));
@@ -217,10 +224,15 @@ export async function loadStatusPage(db: Db, options: LoadOptions): Promise<Stat
   const isActiveMaintenance = (m: IncidentView) =>
     m.status === 'in_progress' ||
     m.status === 'verifying' ||
-    (m.status === 'scheduled' && m.scheduledFor !== null && m.scheduledFor <= now && (m.scheduledUntil === null || m.scheduledUntil > now));
+    (m.status === 'scheduled' &&
+      m.scheduledFor !== null &&
+      m.scheduledFor <= now &&
+      (m.scheduledUntil === null || m.scheduledUntil > now));
   const activeMaintenances = maintenances.filter(isActiveMaintenance);
   const upcomingMaintenances = maintenances
-    .filter((m) => m.status === 'scheduled' && !isActiveMaintenance(m) && (m.scheduledFor === null || m.scheduledFor > now))
+    .filter(
+      (m) => m.status === 'scheduled' && !isActiveMaintenance(m) && (m.scheduledFor === null || m.scheduledFor > now),
+    )
     .sort((a, b) => (a.scheduledFor?.getTime() ?? 0) - (b.scheduledFor?.getTime() ?? 0));
 
   let history: StatusHistoryEvent[] | null = null;
@@ -246,7 +258,9 @@ export async function loadStatusPage(db: Db, options: LoadOptions): Promise<Stat
     groups,
     components: orderedComponents,
     items,
-    unresolvedIncidents: incidentsOnly.filter((i) => (UNRESOLVED_INCIDENT_STATUSES as readonly string[]).includes(i.status)),
+    unresolvedIncidents: incidentsOnly.filter((i) =>
+      (UNRESOLVED_INCIDENT_STATUSES as readonly string[]).includes(i.status),
+    ),
     recentIncidents: incidentsOnly.slice(0, RECENT_LIMIT),
     activeMaintenances,
     upcomingMaintenances,
@@ -266,7 +280,11 @@ function itemPosition(item: PageItem): number {
  */
 export async function loadStatusHistory(db: Db, componentIds: string[], since: Date): Promise<StatusHistoryEvent[]> {
   if (componentIds.length === 0) return [];
-  const cols = { componentId: componentStatusChanges.componentId, status: componentStatusChanges.status, at: componentStatusChanges.at };
+  const cols = {
+    componentId: componentStatusChanges.componentId,
+    status: componentStatusChanges.status,
+    at: componentStatusChanges.at,
+  };
   const before = await db
     .selectDistinctOn([componentStatusChanges.componentId], cols)
     .from(componentStatusChanges)
@@ -293,14 +311,24 @@ export async function hydrateIncidents(
   const updateRows = await db
     .select()
     .from(incidentUpdates)
-    .where(and(inArray(incidentUpdates.incidentId, ids), ctx.audience === 'internal' ? undefined : eq(incidentUpdates.audience, 'public')))
+    .where(
+      and(
+        inArray(incidentUpdates.incidentId, ids),
+        ctx.audience === 'internal' ? undefined : eq(incidentUpdates.audience, 'public'),
+      ),
+    )
     .orderBy(desc(incidentUpdates.displayAt), desc(incidentUpdates.createdAt));
   const links = await db.select().from(incidentComponents).where(inArray(incidentComponents.incidentId, ids));
   const changes = updateRows.length
     ? await db
         .select()
         .from(incidentUpdateComponents)
-        .where(inArray(incidentUpdateComponents.updateId, updateRows.map((u) => u.id)))
+        .where(
+          inArray(
+            incidentUpdateComponents.updateId,
+            updateRows.map((u) => u.id),
+          ),
+        )
     : [];
 
   const changesByUpdate = groupBy(
@@ -346,7 +374,10 @@ export async function loadComponentIndex(db: Db, audience: ViewAudience): Promis
     .where(
       audience === 'internal'
         ? undefined
-        : and(eq(components.visibility, 'public'), or(sql`${components.groupId} is null`, eq(componentGroups.visibility, 'public'))),
+        : and(
+            eq(components.visibility, 'public'),
+            or(sql`${components.groupId} is null`, eq(componentGroups.visibility, 'public')),
+          ),
     );
   return new Map(rows.map((r) => [r.c.id, toComponentView(r.c)]));
 }
@@ -364,7 +395,12 @@ export async function loadIncident(db: Db, id: string, audience: ViewAudience): 
 }
 
 /** Incidents and maintenances that started in [from, to), newest first. */
-export async function loadIncidentsBetween(db: Db, from: Date, to: Date, audience: ViewAudience): Promise<IncidentView[]> {
+export async function loadIncidentsBetween(
+  db: Db,
+  from: Date,
+  to: Date,
+  audience: ViewAudience,
+): Promise<IncidentView[]> {
   const rows = await db
     .select()
     .from(incidents)
@@ -409,7 +445,10 @@ export async function loadFeedEntries(
     options.componentId
       ? inArray(
           incidents.id,
-          db.select({ id: incidentComponents.incidentId }).from(incidentComponents).where(eq(incidentComponents.componentId, options.componentId)),
+          db
+            .select({ id: incidentComponents.incidentId })
+            .from(incidentComponents)
+            .where(eq(incidentComponents.componentId, options.componentId)),
         )
       : undefined,
   ];
@@ -421,14 +460,28 @@ export async function loadFeedEntries(
     .orderBy(desc(incidentUpdates.displayAt), desc(incidentUpdates.createdAt))
     .limit(options.limit);
   const changes = rows.length
-    ? await db.select().from(incidentUpdateComponents).where(inArray(incidentUpdateComponents.updateId, rows.map((r) => r.u.id)))
+    ? await db
+        .select()
+        .from(incidentUpdateComponents)
+        .where(
+          inArray(
+            incidentUpdateComponents.updateId,
+            rows.map((r) => r.u.id),
+          ),
+        )
     : [];
   const changesByUpdate = groupBy(
     changes.filter((c) => componentById.has(c.componentId)),
     (c) => c.updateId,
   );
   return rows.map(({ u, i }) => ({
-    incident: { id: i.id, name: i.name, kind: i.kind, status: i.status, impact: impactOf({ kind: i.kind, severity: i.severity }) },
+    incident: {
+      id: i.id,
+      name: i.name,
+      kind: i.kind,
+      status: i.status,
+      impact: impactOf({ kind: i.kind, severity: i.severity }),
+    },
     update: toUpdateView(u, changesByUpdate, componentById),
   }));
 }

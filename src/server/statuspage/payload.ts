@@ -7,7 +7,12 @@ import { loadStatusPage } from '../status-page/queries.ts';
 import { buildV2Payload, type V2Endpoint, type V2Payload } from './serialize.ts';
 
 /** Loads the public read model and serializes one endpoint. */
-export async function queryV2Payload(db: Db, siteUrl: string, endpoint: V2Endpoint, now = new Date()): Promise<V2Payload> {
+export async function queryV2Payload(
+  db: Db,
+  siteUrl: string,
+  endpoint: V2Endpoint,
+  now = new Date(),
+): Promise<V2Payload> {
   const data = await loadStatusPage(db, { audience: 'public', now });
   return buildV2Payload(endpoint, data, siteUrl);
 }

@@ -28,11 +28,18 @@ export async function serveV2(request: Request, endpoint: V2Endpoint): Promise<R
   } catch (err) {
     console.error(`${request.method} /api/v2/${endpoint}.json failed:`, err);
     const unavailable = err instanceof AppUnavailable || isDatabaseUnavailable(err);
-    const message = unavailable ? 'The database is unavailable. Try again in a moment.' : 'Something went wrong on our side.';
-    return v2Json(request, unavailable ? 503 : 500, { error: { message } }, {
-      'cache-control': 'no-store',
-      ...(unavailable ? { 'retry-after': '5' } : {}),
-    });
+    const message = unavailable
+      ? 'The database is unavailable. Try again in a moment.'
+      : 'Something went wrong on our side.';
+    return v2Json(
+      request,
+      unavailable ? 503 : 500,
+      { error: { message } },
+      {
+        'cache-control': 'no-store',
+        ...(unavailable ? { 'retry-after': '5' } : {}),
+      },
+    );
   }
 }
 
@@ -53,7 +60,12 @@ export function v2Preflight(request: Request): Response {
 }
 
 /** A JSON response with the v2 headers; HEAD gets the same status and headers, no body. */
-export function v2Json(request: Request, status: number, body: unknown, headers: Record<string, string> = {}): Response {
+export function v2Json(
+  request: Request,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Response {
   return new Response(request.method === 'HEAD' ? null : JSON.stringify(body), {
     status,
     headers: { ...CORS_HEADERS, 'content-type': JSON_TYPE, ...headers },

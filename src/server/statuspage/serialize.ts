@@ -41,7 +41,12 @@ export type V2Component = {
   components?: string[];
 };
 
-export type V2AffectedComponent = { code: string; name: string; old_status: ComponentStatus; new_status: ComponentStatus };
+export type V2AffectedComponent = {
+  code: string;
+  name: string;
+  old_status: ComponentStatus;
+  new_status: ComponentStatus;
+};
 
 export type V2IncidentUpdate = {
   id: string;
@@ -79,7 +84,13 @@ export type V2Maintenance = V2Incident & { scheduled_for: string | null; schedul
 export type V2Status = { indicator: string; description: string };
 
 export type V2Payload =
-  | { page: V2Page; components: V2Component[]; incidents: V2Incident[]; scheduled_maintenances: V2Maintenance[]; status: V2Status }
+  | {
+      page: V2Page;
+      components: V2Component[];
+      incidents: V2Incident[];
+      scheduled_maintenances: V2Maintenance[];
+      status: V2Status;
+    }
   | { page: V2Page; status: V2Status }
   | { page: V2Page; components: V2Component[] }
   | { page: V2Page; incidents: V2Incident[] }
@@ -96,7 +107,9 @@ export function buildV2Payload(endpoint: V2Endpoint, data: StatusPageData, siteU
         components: componentListJson(data, ctx),
         incidents: newestFirst(data.unresolvedIncidents).map((i) => incidentJson(i, ctx)),
         // Statuspage's summary lists the maintenances in progress and those still to come.
-        scheduled_maintenances: soonestFirst([...data.activeMaintenances, ...data.upcomingMaintenances]).map((m) => maintenanceJson(m, ctx)),
+        scheduled_maintenances: soonestFirst([...data.activeMaintenances, ...data.upcomingMaintenances]).map((m) =>
+          maintenanceJson(m, ctx),
+        ),
         status: statusJson(data),
       };
     case 'status':
@@ -110,9 +123,15 @@ export function buildV2Payload(endpoint: V2Endpoint, data: StatusPageData, siteU
     case 'scheduled-maintenances':
       return { page, scheduled_maintenances: newestFirst(data.recentMaintenances).map((m) => maintenanceJson(m, ctx)) };
     case 'scheduled-maintenances/upcoming':
-      return { page, scheduled_maintenances: soonestFirst(data.upcomingMaintenances).map((m) => maintenanceJson(m, ctx)) };
+      return {
+        page,
+        scheduled_maintenances: soonestFirst(data.upcomingMaintenances).map((m) => maintenanceJson(m, ctx)),
+      };
     case 'scheduled-maintenances/active':
-      return { page, scheduled_maintenances: soonestFirst(data.activeMaintenances).map((m) => maintenanceJson(m, ctx)) };
+      return {
+        page,
+        scheduled_maintenances: soonestFirst(data.activeMaintenances).map((m) => maintenanceJson(m, ctx)),
+      };
   }
 }
 
@@ -120,7 +139,10 @@ export function buildV2Payload(endpoint: V2Endpoint, data: StatusPageData, siteU
 export function statusJson(data: StatusPageData): V2Status {
   const { indicator, description } = overallStatus(
     data.components.map((c) => c.status),
-    { activeMaintenance: data.activeMaintenances.length > 0, unresolvedIncidentImpacts: data.unresolvedIncidents.map((i) => i.impact) },
+    {
+      activeMaintenance: data.activeMaintenances.length > 0,
+      unresolvedIncidentImpacts: data.unresolvedIncidents.map((i) => i.impact),
+    },
   );
   return { indicator, description };
 }
@@ -216,7 +238,11 @@ function incidentJson(i: IncidentView, ctx: Ctx): V2Incident {
 }
 
 function maintenanceJson(m: IncidentView, ctx: Ctx): V2Maintenance {
-  return { ...incidentJson(m, ctx), scheduled_for: isoOrNull(m.scheduledFor), scheduled_until: isoOrNull(m.scheduledUntil) };
+  return {
+    ...incidentJson(m, ctx),
+    scheduled_for: isoOrNull(m.scheduledFor),
+    scheduled_until: isoOrNull(m.scheduledUntil),
+  };
 }
 
 function updateJson(u: UpdateView): V2IncidentUpdate {

@@ -35,7 +35,11 @@ const CreateUser = z.object({
 });
 
 /** Creates a user; throws ValidationError on bad input and ConflictError when the email is taken. */
-export async function createUser(db: Db, actor: Actor, input: { email: string; role: string; name?: string; password: string }) {
+export async function createUser(
+  db: Db,
+  actor: Actor,
+  input: { email: string; role: string; name?: string; password: string },
+) {
   const parsed = CreateUser.safeParse(input);
   if (!parsed.success) throw validationErrorFrom(parsed.error);
   const { email, role, name, password } = parsed.data;
@@ -82,7 +86,13 @@ export async function createApiToken(db: Db, actor: Actor, input: { name: string
         createdBy: actor.type === 'user' ? (actor.id ?? null) : null,
       })
       .returning();
-    await recordAudit(tx, actor, 'api_token.create', { type: 'api_token', id: row.id }, { name: row.name, role: row.role });
+    await recordAudit(
+      tx,
+      actor,
+      'api_token.create',
+      { type: 'api_token', id: row.id },
+      { name: row.name, role: row.role },
+    );
     return { token, row };
   });
 }

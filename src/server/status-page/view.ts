@@ -1,0 +1,653 @@
+/**
+ * View models for the public pages. Pure: the pages load data through queries.ts, then hand
+ * it here together with `now`, and render what comes back. Keeping the arithmetic (uptime
+ * bars, month windows, durations, labels) out of the .astro files makes it testable without
+ * a server, and keeps the pages to "load, check, render".
+ */
+import type { ComponentStatus, Impact, IncidentKind } from '../../domain/enums.ts';
+import {
+  anyIncidentStatusLabel,
+  componentStatusIcon,
+  componentStatusLabel,
+  overallStatus,
+  type StatusIcon,
+} from '../../domain/status.ts';
+import {
+  formatDateTime,
+  formatDuration,
+  isValidTimeZone,
+  monthKey,
+  startOfZonedDay,
+  zonedParts,
+} from '../../domain/time.ts';
+import {
+  computeUptime,
+  dayWindows,
+  formatUptime,
+  type DayStatus,
+  type DayWindow,
+  type UptimeDay,
+} from '../../domain/uptime.ts';
+import { renderMarkdown } from '../markdown.ts';
+import type { Settings } from '../settings/queries.ts';
+import type {
+  ComponentView,
+  GroupView,
+  IncidentView,
+  StatusHistoryEvent,
+  StatusPageData,
+  UpdateView,
+} from './queries.ts';
+
+/** How many days the uptime bars cover; the page loads this much history. */
+export const UPTIME_DAYS = 90;
+/** Calendar months per history page. */
+export const MONTHS_PER_PAGE = 3;
+/** The last history page anyone may ask for (300 years): bounds the date arithmetic. */
+export const MAX_HISTORY_PAGE = 1200;
+/** How far back the home page's "Past incidents" list looks. */
+export const RECENT_PAST_DAYS = 14;
+const RECENT_PAST_LIMIT = 5;
+
+const DAY_MS = 86_400_000;
+
+/** The CSS tone class suffix a status or impact is drawn with (see public.css). */
+export type Tone = 'ok' | 'degraded' | 'partial' | 'major' | 'maintenance' | 'none';
+
+export type TimeView = { iso: string; text: string };
+
+// ---------------------------------------------------------------------------
+// Page chrome
+
+export type PageChrome = {
+  pageName: string;
+  /** Only http(s): a stored `javascript:` URL must never become a link. */
+  homeUrl: string | null;
+  timeZone: string;
+  /** A locale Intl accepts, for dates and `<html lang>`. */
+  locale: string;
+};
+
+/** The name, link, zone and locale the layout shows; defaults when settings are unavailable (500 page). */
+export function pageChrome(
+  settings: Pick<Settings, 'pageName' | 'homeUrl' | 'timeZone' | 'locale'> | null,
+): PageChrome {
+  return {
+    pageName: settings?.pageName.trim() || 'Status',
+    homeUrl: safeHttpUrl(settings?.homeUrl ?? null),
+    // A zone Intl does not know would make every date on the page throw.
+    timeZone: settings && isValidTimeZone(settings.timeZone) ? settings.timeZone : 'UTC',
+    locale: safeLocale(settings?.locale ?? 'en'),
+  };
+}
+
+export function safeHttpUrl(value: string | null): string | null {
+  if (!value) return null;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.toString() : null;
+  } catch {
+    return null;
+  }
+}
+
+function safeLocale(value: string): string {
+  try {
+    return Intl.getCanonicalLocales(value)[0] ?? 'en';
+  } catch {
+    return 'en';
+  }
+}
+
+export function timeView(date: Date, chrome: Pick<PageChrome, 'timeZone' | 'locale'>): TimeView {
+  return { iso: date.toISOString(), text: formatDateTime(date, chrome.timeZone, chrome.locale) };
+}
+
+// ---------------------------------------------------------------------------
+// Statuses, impacts, tones and icons
+
+const STATUS_TONES: Readonly<Record<ComponentStatus, Tone>> = {
+  operational: 'ok',
+  degraded_performance: 'degraded',
+  partial_outage: 'partial',
+  major_outage: 'major',
+  under_maintenance: 'maintenance',
+};
+
+const IMPACT_TONES: Readonly<Record<Impact, Tone>> = {
+  none: 'ok',
+  minor: 'degraded',
+  major: 'partial',
+  critical: 'major',
+  maintenance: 'maintenance',
+};
+
+const IMPACT_ICONS: Readonly<Record<Impact, StatusIcon>> = {
+  none: 'check',
+  minor: 'minus',
+  major: 'alert',
+  critical: 'cross',
+  maintenance: 'wrench',
+};
+
+const IMPACT_TEXT: Readonly<Record<Impact, string>> = {
+  none: 'No impact',
+  minor: 'Minor impact',
+  major: 'Major impact',
+  critical: 'Critical impact',
+  maintenance: 'Maintenance',
+};
+
+export function statusTone(status: DayStatus): Tone {
+  return status === 'no_data' ? 'none' : STATUS_TONES[status];
+}
+
+export function impactTone(impact: Impact): Tone {
+  return IMPACT_TONES[impact];
+}
+
+export function impactIcon(impact: Impact): StatusIcon {
+  return IMPACT_ICONS[impact];
+}
+
+/** "Major impact", "Maintenance"… as shown next to an incident's name. */
+export function impactText(impact: Impact): string {
+  return IMPACT_TEXT[impact];
+}
+
+export type StatusBadge = { label: string; tone: Tone; icon: StatusIcon };
+
+export function componentBadge(status: ComponentStatus): StatusBadge {
+  return { label: componentStatusLabel(status), tone: statusTone(status), icon: componentStatusIcon(status) };
+}
+
+export function componentFeedHref(componentId: string): string {
+  return `/components/${encodeURIComponent(componentId)}/feed.rss`;
+}
+
+function isClosed(status: IncidentView['status']): boolean {
+  return status === 'resolved' || status === 'postmortem' || status === 'completed';
+}
+
+// ---------------------------------------------------------------------------
+// Uptime bars
+
+export type UptimeBar = {
+  date: string;
+  status: DayStatus;
+  tone: Tone;
+  /** "Nov 3, 2026: partial outage for 1 h 20 min, 99.72% uptime" or "Nov 3, 2026: no data". */
+  label: string;
+};
+
+export type UptimeBarsView = {
+  days: UptimeBar[];
+  uptime: number | null;
+  /** "99.98% uptime", or "No data yet". */
+  uptimeText: string;
+  /** One sentence for assistive technology: the overall figure and how many days had trouble. */
+  summary: string;
+  /** The days worth reading out one by one (anything but a clean operational day), no-data runs merged. */
+  notable: string[];
+};
+
+/**
+ * Uptime bars for every showcased component, from the page's status history. The day
+ * windows are computed once for the page; each component's events are filtered once.
+ */
+export function buildUptimeBars(
+  components: readonly Pick<ComponentView, 'id' | 'name' | 'createdAt' | 'startDate' | 'showcase'>[],
+  history: readonly StatusHistoryEvent[],
+  options: { now: Date; timeZone: string; locale?: string; days?: number },
+): Map<string, UptimeBarsView> {
+  const days = options.days ?? UPTIME_DAYS;
+  const locale = options.locale ?? 'en';
+  const windows: DayWindow[] = dayWindows(options.now, options.timeZone, days);
+  const byComponent = new Map<string, StatusHistoryEvent[]>();
+  for (const e of history) {
+    const list = byComponent.get(e.componentId);
+    if (list) list.push(e);
+    else byComponent.set(e.componentId, [e]);
+  }
+  const out = new Map<string, UptimeBarsView>();
+  for (const c of components) {
+    if (!c.showcase) continue;
+    const result = computeUptime({
+      history: byComponent.get(c.id) ?? [],
+      createdAt: observedSince(c, options.timeZone),
+      now: options.now,
+      timeZone: options.timeZone,
+      windows,
+    });
+    out.set(c.id, barsView(result.days, result.uptime, days, locale));
+  }
+  return out;
+}
+
+// `startDate` is the day monitoring began: days before it are "no data", even if the row is older.
+function observedSince(c: Pick<ComponentView, 'createdAt' | 'startDate'>, timeZone: string): Date {
+  const m = c.startDate ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(c.startDate) : null;
+  if (!m) return c.createdAt;
+  const start = startOfZonedDay(Number(m[1]), Number(m[2]), Number(m[3]), timeZone);
+  return start > c.createdAt ? start : c.createdAt;
+}
+
+function barsView(days: UptimeDay[], uptime: number | null, dayCount: number, locale: string): UptimeBarsView {
+  const bars: UptimeBar[] = days.map((d) => ({
+    date: d.date,
+    status: d.status,
+    tone: statusTone(d.status),
+    label: dayLabel(d, locale),
+  }));
+  const notable: string[] = [];
+  let troubled = 0;
+  for (let i = 0; i < days.length; i++) {
+    const d = days[i];
+    if (d.status === 'no_data') {
+      let j = i;
+      while (j + 1 < days.length && days[j + 1].status === 'no_data') j++;
+      notable.push(
+        j === i
+          ? `${calendarDate(d.date, locale)}: no data`
+          : `${calendarDate(d.date, locale)} to ${calendarDate(days[j].date, locale)}: no data`,
+      );
+      i = j;
+    } else if (d.status !== 'operational') {
+      if (d.status !== 'under_maintenance') troubled++;
+      notable.push(bars[i].label);
+    }
+  }
+  const uptimeText = uptime === null ? 'No data yet' : `${formatUptime(uptime)} uptime`;
+  const trouble =
+    troubled === 0
+      ? 'no days with incidents'
+      : troubled === 1
+        ? '1 day with incidents'
+        : `${troubled} days with incidents`;
+  const summary =
+    uptime === null
+      ? `No uptime data for the last ${dayCount} days yet.`
+      : `${formatUptime(uptime)} uptime over the last ${dayCount} days, ${trouble}.`;
+  return { days: bars, uptime, uptimeText, summary, notable };
+}
+
+function dayLabel(d: UptimeDay, locale: string): string {
+  const date = calendarDate(d.date, locale);
+  if (d.status === 'no_data' || d.uptime === null) return `${date}: no data`;
+  const outage = d.outageSeconds.major + d.outageSeconds.partial;
+  const status = componentStatusLabel(d.status).toLowerCase();
+  const length = outage > 0 ? ` for ${formatDuration(outage * 1000)}` : '';
+  return `${date}: ${status}${length}, ${formatUptime(d.uptime)} uptime`;
+}
+
+const calendarFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/** 'YYYY-MM-DD' → "Nov 3, 2026": a calendar date, so it is formatted in UTC to stay the same day. */
+export function calendarDate(date: string, locale = 'en'): string {
+  let f = calendarFormatters.get(locale);
+  if (!f) {
+    f = new Intl.DateTimeFormat(locale, { timeZone: 'UTC', year: 'numeric', month: 'short', day: 'numeric' });
+    calendarFormatters.set(locale, f);
+  }
+  const [y, m, d] = date.split('-').map(Number);
+  return f.format(Date.UTC(y, m - 1, d));
+}
+
+// ---------------------------------------------------------------------------
+// Incidents
+
+export type UpdateItem = {
+  id: string;
+  statusLabel: string;
+  tone: Tone;
+  time: TimeView;
+  /** Sanitized HTML from renderMarkdown: safe for set:html. */
+  html: string;
+  /** "REST API: Partial outage, Webhooks: Operational", or null. */
+  affected: string | null;
+};
+
+export type IncidentItem = {
+  id: string;
+  href: string;
+  kind: IncidentKind;
+  name: string;
+  impact: Impact;
+  impactText: string;
+  tone: Tone;
+  icon: StatusIcon;
+  status: IncidentView['status'];
+  statusLabel: string;
+  statusTone: Tone;
+  closed: boolean;
+  started: TimeView;
+  resolved: TimeView | null;
+  /** "2 h 15 min"; for an open incident, the time so far. */
+  duration: string;
+  /** Maintenance window, e.g. "Nov 28, 2026, 02:00 – 04:00 CET". */
+  window: { start: TimeView; end: TimeView | null; text: string } | null;
+  components: (StatusBadge & { id: string; name: string; feedHref: string })[];
+  /** Newest first. */
+  updates: UpdateItem[];
+};
+
+/** Everything an incident card, row or page shows about one incident or maintenance. */
+export function incidentItem(
+  incident: IncidentView,
+  chrome: Pick<PageChrome, 'timeZone' | 'locale'>,
+  now: Date,
+): IncidentItem {
+  const closed = isClosed(incident.status);
+  const end = closed ? (incident.resolvedAt ?? incident.updatedAt) : now;
+  return {
+    id: incident.id,
+    href: `/incidents/${encodeURIComponent(incident.id)}`,
+    kind: incident.kind,
+    name: incident.name,
+    impact: incident.impact,
+    impactText: impactText(incident.impact),
+    tone: impactTone(incident.impact),
+    icon: impactIcon(incident.impact),
+    status: incident.status,
+    statusLabel: anyIncidentStatusLabel(incident.status),
+    statusTone: closed ? 'ok' : impactTone(incident.impact),
+    closed,
+    started: timeView(incident.startedAt, chrome),
+    resolved: closed ? timeView(end, chrome) : null,
+    duration: formatDuration(end.getTime() - incident.startedAt.getTime()),
+    window: incident.scheduledFor ? maintenanceWindow(incident.scheduledFor, incident.scheduledUntil, chrome) : null,
+    components: incident.components.map((c) => ({
+      id: c.id,
+      name: c.name,
+      feedHref: componentFeedHref(c.id),
+      ...componentBadge(c.status),
+    })),
+    updates: incident.updates.map((u) => updateItem(u, incident, chrome)),
+  };
+}
+
+export type Fact = { label: string; text: string; time?: TimeView };
+
+/**
+ * The summary facts of the incident page. An incident has a start, an end and a duration;
+ * a maintenance has a window: its `startedAt` is when it was announced, not when work began.
+ */
+export function incidentFacts(
+  item: IncidentItem,
+  incident: Pick<IncidentView, 'scheduledFor' | 'scheduledUntil'>,
+): Fact[] {
+  if (item.kind === 'maintenance') {
+    const facts: Fact[] = [];
+    if (item.window) facts.push({ label: 'Scheduled window', text: item.window.text, time: item.window.start });
+    if (incident.scheduledFor && incident.scheduledUntil) {
+      facts.push({
+        label: 'Planned duration',
+        text: formatDuration(incident.scheduledUntil.getTime() - incident.scheduledFor.getTime()),
+      });
+    }
+    if (item.resolved) facts.push({ label: 'Completed', text: item.resolved.text, time: item.resolved });
+    else facts.push({ label: 'Progress', text: item.status === 'scheduled' ? 'Not started yet' : 'In progress' });
+    return facts;
+  }
+  return [
+    { label: 'Started', text: item.started.text, time: item.started },
+    item.resolved
+      ? { label: 'Resolved', text: item.resolved.text, time: item.resolved }
+      : { label: 'Resolved', text: 'Ongoing' },
+    { label: 'Duration', text: item.resolved ? item.duration : `Ongoing, ${item.duration} so far` },
+  ];
+}
+
+function updateItem(
+  u: UpdateView,
+  incident: IncidentView,
+  chrome: Pick<PageChrome, 'timeZone' | 'locale'>,
+): UpdateItem {
+  return {
+    id: u.id,
+    statusLabel: anyIncidentStatusLabel(u.status),
+    tone: isClosed(u.status) ? 'ok' : impactTone(incident.impact),
+    time: timeView(u.displayAt, chrome),
+    html: renderMarkdown(u.body),
+    affected: u.affected.length
+      ? u.affected.map((a) => `${a.name}: ${componentStatusLabel(a.newStatus)}`).join(', ')
+      : null,
+  };
+}
+
+/** "Nov 28, 2026, 02:00 – 04:00 CET" when the window fits in a day, both full times otherwise. */
+export function maintenanceWindow(
+  start: Date,
+  end: Date | null,
+  chrome: Pick<PageChrome, 'timeZone' | 'locale'>,
+): { start: TimeView; end: TimeView | null; text: string } {
+  const from = timeView(start, chrome);
+  if (!end) return { start: from, end: null, text: `From ${from.text}` };
+  const to = timeView(end, chrome);
+  // formatDateTime reads "<date>, HH:MM ZONE"; when date and zone match, say them once.
+  const pattern = /^(.*), (\d{1,2}:\d{2}) (\S+)$/;
+  const a = pattern.exec(from.text);
+  const b = pattern.exec(to.text);
+  if (a && b && a[1] === b[1]) {
+    const text = a[3] === b[3] ? `${a[1]}, ${a[2]} – ${b[2]} ${b[3]}` : `${a[1]}, ${a[2]} ${a[3]} – ${b[2]} ${b[3]}`;
+    return { start: from, end: to, text };
+  }
+  return { start: from, end: to, text: `${from.text} – ${to.text}` };
+}
+
+// ---------------------------------------------------------------------------
+// The home page
+
+export type ComponentItem = {
+  id: string;
+  name: string;
+  description: string | null;
+  badge: StatusBadge;
+  bars: UptimeBarsView | null;
+  feedHref: string;
+};
+
+export type GroupItem = {
+  id: string;
+  name: string;
+  description: string | null;
+  badge: StatusBadge;
+  /** A group with a problem is always open, whatever `collapsed` says. */
+  open: boolean;
+  components: ComponentItem[];
+};
+
+export type HomeItem = { type: 'group'; group: GroupItem } | { type: 'component'; component: ComponentItem };
+
+export type HomeView = {
+  chrome: PageChrome;
+  banner: { description: string; tone: Tone; icon: StatusIcon; updated: TimeView };
+  activeIncidents: IncidentItem[];
+  activeMaintenances: IncidentItem[];
+  upcomingMaintenances: IncidentItem[];
+  /** Closed incidents of the last RECENT_PAST_DAYS, newest first. */
+  pastIncidents: IncidentItem[];
+  items: HomeItem[];
+  /** Whether any shown component has uptime bars (the legend is shown once). */
+  hasBars: boolean;
+  uptimeDays: number;
+};
+
+/** Whether a group starts unfolded: when the operator asked, or when something in it is wrong. */
+export function groupIsOpen(
+  group: Pick<GroupView, 'collapsed'> & { components: readonly Pick<ComponentView, 'status'>[] },
+): boolean {
+  return !group.collapsed || group.components.some((c) => c.status !== 'operational');
+}
+
+/** Statuspage's "only show if degraded": an operational component so flagged is left out. */
+export function isComponentShown(c: Pick<ComponentView, 'status' | 'onlyShowIfDegraded'>): boolean {
+  return !c.onlyShowIfDegraded || c.status !== 'operational';
+}
+
+/** The home page, from loadStatusPage(…, { audience: 'public', now, history }). */
+export function buildHomeView(data: StatusPageData, now: Date): HomeView {
+  const chrome = pageChrome(data.settings);
+  const overall = overallStatus(
+    data.components.map((c) => c.status),
+    {
+      activeMaintenance: data.activeMaintenances.length > 0,
+      unresolvedIncidentImpacts: data.unresolvedIncidents.map((i) => i.impact),
+    },
+  );
+  const bars = buildUptimeBars(data.components, data.history ?? [], {
+    now,
+    timeZone: chrome.timeZone,
+    locale: chrome.locale,
+  });
+  const componentItem = (c: ComponentView): ComponentItem => ({
+    id: c.id,
+    name: c.name,
+    description: c.description?.trim() || null,
+    badge: componentBadge(c.status),
+    bars: bars.get(c.id) ?? null,
+    feedHref: componentFeedHref(c.id),
+  });
+
+  const items: HomeItem[] = [];
+  for (const item of data.items) {
+    if (item.type === 'component') {
+      if (isComponentShown(item.component)) items.push({ type: 'component', component: componentItem(item.component) });
+      continue;
+    }
+    const shown = item.group.components.filter(isComponentShown);
+    if (shown.length === 0) continue;
+    items.push({
+      type: 'group',
+      group: {
+        id: item.group.id,
+        name: item.group.name,
+        description: item.group.description?.trim() || null,
+        badge: componentBadge(item.group.status),
+        open: groupIsOpen(item.group),
+        components: shown.map(componentItem),
+      },
+    });
+  }
+
+  const since = now.getTime() - RECENT_PAST_DAYS * DAY_MS;
+  const pastIncidents = data.recentIncidents
+    .filter((i) => isClosed(i.status) && (i.resolvedAt ?? i.startedAt).getTime() >= since)
+    .slice(0, RECENT_PAST_LIMIT);
+
+  const item = (i: IncidentView) => incidentItem(i, chrome, now);
+  return {
+    chrome,
+    banner: {
+      description: overall.description,
+      tone: impactTone(overall.indicator),
+      icon: impactIcon(overall.indicator),
+      updated: timeView(data.updatedAt, chrome),
+    },
+    activeIncidents: data.unresolvedIncidents.map(item),
+    activeMaintenances: data.activeMaintenances.map(item),
+    upcomingMaintenances: data.upcomingMaintenances.map(item),
+    pastIncidents: pastIncidents.map(item),
+    items,
+    hasBars: bars.size > 0,
+    uptimeDays: UPTIME_DAYS,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// History
+
+export type HistoryPageParam = { ok: true; page: number } | { ok: false; reason: 'empty' | 'invalid' };
+
+/**
+ * `?page=`: absent → 1; a whole number 1..MAX_HISTORY_PAGE → itself; empty → 'empty' (the
+ * page redirects to the canonical URL); anything else → 'invalid' (400, never a 500).
+ */
+export function parseHistoryPage(raw: string | null): HistoryPageParam {
+  if (raw === null) return { ok: true, page: 1 };
+  if (raw.trim() === '') return { ok: false, reason: 'empty' };
+  if (!/^[1-9]\d{0,5}$/.test(raw)) return { ok: false, reason: 'invalid' };
+  const page = Number(raw);
+  return page <= MAX_HISTORY_PAGE ? { ok: true, page } : { ok: false, reason: 'invalid' };
+}
+
+export type MonthRange = {
+  /** 'YYYY-MM'. */
+  key: string;
+  /** "November 2026". */
+  label: string;
+  /** First instant of the month in the page's zone. */
+  from: Date;
+  /** First instant of the next month. */
+  to: Date;
+};
+
+/**
+ * The calendar months of history page `page`, newest first: page 1 is the current month (in
+ * `timeZone`) and the two before it, page 2 the three before those, and so on.
+ */
+export function historyMonths(page: number, now: Date, timeZone: string, locale = 'en'): MonthRange[] {
+  const today = zonedParts(now, timeZone);
+  const months: MonthRange[] = [];
+  for (let i = 0; i < MONTHS_PER_PAGE; i++) {
+    const back = (page - 1) * MONTHS_PER_PAGE + i;
+    // Date.UTC normalises month underflow, walking back across years.
+    const first = new Date(Date.UTC(today.year, today.month - 1 - back, 1));
+    const next = new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + 1, 1));
+    const year = first.getUTCFullYear();
+    const month = first.getUTCMonth() + 1;
+    months.push({
+      key: `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}`,
+      label: monthLabel(first, locale),
+      from: startOfZonedDay(year, month, 1, timeZone),
+      to: startOfZonedDay(next.getUTCFullYear(), next.getUTCMonth() + 1, 1, timeZone),
+    });
+  }
+  return months;
+}
+
+/** The [from, to) instant range a history page covers, for loadIncidentsBetween. */
+export function historyRange(months: readonly MonthRange[]): { from: Date; to: Date } {
+  return { from: months[months.length - 1].from, to: months[0].to };
+}
+
+function monthLabel(firstOfMonthUtc: Date, locale: string): string {
+  return new Intl.DateTimeFormat(locale, { timeZone: 'UTC', year: 'numeric', month: 'long' }).format(firstOfMonthUtc);
+}
+
+export type HistoryView = {
+  chrome: PageChrome;
+  page: number;
+  months: { key: string; label: string; incidents: IncidentItem[] }[];
+  newerHref: string | null;
+  olderHref: string | null;
+};
+
+export function historyHref(page: number): string {
+  return page <= 1 ? '/history' : `/history?page=${page}`;
+}
+
+/** Groups the page's incidents by the month they started (in the page's zone) and works out the pager. */
+export function buildHistoryView(input: {
+  chrome: PageChrome;
+  page: number;
+  months: readonly MonthRange[];
+  incidents: readonly IncidentView[];
+  oldest: Date | null;
+  now: Date;
+}): HistoryView {
+  const { chrome } = input;
+  const byMonth = new Map<string, IncidentItem[]>(input.months.map((m) => [m.key, []]));
+  for (const incident of input.incidents) {
+    byMonth.get(monthKey(incident.startedAt, chrome.timeZone))?.push(incidentItem(incident, chrome, input.now));
+  }
+  const { from } = historyRange(input.months);
+  const hasOlder = input.oldest !== null && input.oldest < from && input.page < MAX_HISTORY_PAGE;
+  return {
+    chrome,
+    page: input.page,
+    months: input.months.map((m) => ({ key: m.key, label: m.label, incidents: byMonth.get(m.key) ?? [] })),
+    newerHref: input.page > 1 ? historyHref(input.page - 1) : null,
+    olderHref: hasOlder ? historyHref(input.page + 1) : null,
+  };
+}

@@ -1,0 +1,488 @@
+import { describe, expect, it } from 'vitest';
+import type { Settings } from '../../src/server/settings/queries.ts';
+import type {
+  ComponentView,
+  GroupView,
+  IncidentView,
+  StatusPageData,
+  UpdateView,
+} from '../../src/server/status-page/queries.ts';
+import {
+  buildHistoryView,
+  buildHomeView,
+  buildUptimeBars,
+  calendarDate,
+  groupIsOpen,
+  historyHref,
+  historyMonths,
+  historyRange,
+  incidentFacts,
+  incidentItem,
+  isComponentShown,
+  maintenanceWindow,
+  MAX_HISTORY_PAGE,
+  pageChrome,
+  parseHistoryPage,
+  safeHttpUrl,
+} from '../../src/server/status-page/view.ts';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+function settings(overrides: Partial<Settings> = {}): Settings {
+  return {
+    id: 1,
+    pageId: 'page00000001',
+    pageName: 'Acme',
+    homeUrl: null,
+    timeZone: 'UTC',
+    locale: 'en',
+    emailFrom: null,
+    severityDefinitions: null,
+    updatedAt: new Date('2026-01-01T00:00:00Z'),
+    ...overrides,
+  };
+}
+
+function component(overrides: Partial<ComponentView> = {}): ComponentView {
+  return {
+    id: 'comp00000001',
+    groupId: null,
+    name: 'API',
+    description: null,
+    position: 1,
+    visibility: 'public',
+    status: 'operational',
+    showcase: true,
+    onlyShowIfDegraded: false,
+    startDate: null,
+    createdAt: new Date('2025-01-01T00:00:00Z'),
+    updatedAt: new Date('2025-01-01T00:00:00Z'),
+    ...overrides,
+  };
+}
+
+function update(overrides: Partial<UpdateView> = {}): UpdateView {
+  const at = overrides.displayAt ?? new Date('2026-03-10T10:00:00Z');
+  return {
+    id: 'upd000000001',
+    incidentId: 'inc000000001',
+    status: 'investigating',
+    body: 'Looking into it',
+    audience: 'public',
+    notify: true,
+    displayAt: at,
+    createdAt: at,
+    updatedAt: at,
+    affected: [],
+    ...overrides,
+  };
+}
+
+function incident(overrides: Partial<IncidentView> = {}): IncidentView {
+  const startedAt = overrides.startedAt ?? new Date('2026-03-10T10:00:00Z');
+  return {
+    id: 'inc000000001',
+    number: 1,
+    kind: 'incident',
+    name: 'API errors',
+    status: 'investigating',
+    severity: 2,
+    impact: 'major',
+    visibility: 'public',
+    startedAt,
+    identifiedAt: null,
+    monitoringAt: null,
+    resolvedAt: null,
+    scheduledFor: null,
+    scheduledUntil: null,
+    createdAt: startedAt,
+    updatedAt: startedAt,
+    components: [],
+    updates: [],
+    ...overrides,
+  };
+}
+
+describe('parseHistoryPage', () => {
+  it('defaults to page 1 and accepts whole numbers up to the limit', () => {
+    expect(parseHistoryPage(null)).toEqual({ ok: true, page: 1 });
+    expect(parseHistoryPage('1')).toEqual({ ok: true, page: 1 });
+    expect(parseHistoryPage('7')).toEqual({ ok: true, page: 7 });
+    expect(parseHistoryPage(String(MAX_HISTORY_PAGE))).toEqual({ ok: true, page: MAX_HISTORY_PAGE });
+  });
+
+  it('asks for a redirect on an empty value', () => {
+    expect(parseHistoryPage('')).toEqual({ ok: false, reason: 'empty' });
+    expect(parseHistoryPage('  ')).toEqual({ ok: false, reason: 'empty' });
+  });
+
+  it.each(['0', '-1', '1.5', 'abc', '1e3', '01', ' 2', '0x10', String(MAX_HISTORY_PAGE + 1), '99999999999999999999'])(
+    'rejects %j',
+    (raw) => {
+      expect(parseHistoryPage(raw)).toEqual({ ok: false, reason: 'invalid' });
+    },
+  );
+});
+
+describe('historyMonths', () => {
+  it('gives the current month and the two before it on page 1, across a year boundary', () => {
+    const months = historyMonths(1, new Date('2026-01-15T12:00:00Z'), 'UTC');
+    expect(months.map((m) => m.key)).toEqual(['2026-01', '2025-12', '2025-11']);
+    expect(months.map((m) => m.label)).toEqual(['January 2026', 'December 2025', 'November 2025']);
+    expect(months[0].from.toISOString()).toBe('2026-01-01T00:00:00.000Z');
+    expect(months[0].to.toISOString()).toBe('2026-02-01T00:00:00.000Z');
+    expect(months[2].from.toISOString()).toBe('2025-11-01T00:00:00.000Z');
+  });
+
+  it('walks back three months per page', () => {
+    const now = new Date('2026-01-15T12:00:00Z');
+    expect(historyMonths(2, now, 'UTC').map((m) => m.key)).toEqual(['2025-10', '2025-09', '2025-08']);
+    expect(historyMonths(5, now, 'UTC').map((m) => m.key)).toEqual(['2025-01', '2024-12', '2024-11']);
+  });
+
+  it('uses the calendar of the page time zone, daylight saving included', () => {
+    // 00:30 on April 1 in Paris (summer time, UTC+2), still March 31 in UTC.
+    const now = new Date('2026-03-31T22:30:00Z');
+    const months = historyMonths(1, now, 'Europe/Paris');
+    expect(months.map((m) => m.key)).toEqual(['2026-04', '2026-03', '2026-02']);
+    expect(months[0].from.toISOString()).toBe('2026-03-31T22:00:00.000Z');
+    expect(months[0].to.toISOString()).toBe('2026-04-30T22:00:00.000Z');
+    // March began in winter time (UTC+1).
+    expect(months[1].from.toISOString()).toBe('2026-02-28T23:00:00.000Z');
+    expect(historyRange(months)).toEqual({ from: months[2].from, to: months[0].to });
+  });
+
+  it('stays valid on the last page', () => {
+    const months = historyMonths(MAX_HISTORY_PAGE, new Date('2026-01-15T12:00:00Z'), 'America/New_York');
+    expect(months).toHaveLength(3);
+    for (const m of months) expect(m.from.getTime()).toBeLessThan(m.to.getTime());
+  });
+});
+
+describe('buildHistoryView', () => {
+  const now = new Date('2026-03-15T12:00:00Z');
+  const months = historyMonths(1, now, 'Europe/Paris');
+
+  it('files incidents under the month they started in the page time zone', () => {
+    const view = buildHistoryView({
+      chrome: pageChrome(settings({ timeZone: 'Europe/Paris' })),
+      page: 1,
+      months,
+      incidents: [
+        incident({ id: 'late', name: 'Late February in UTC', startedAt: new Date('2026-02-28T23:30:00Z') }),
+        incident({
+          id: 'jan',
+          name: 'January',
+          startedAt: new Date('2026-01-20T10:00:00Z'),
+          status: 'resolved',
+          resolvedAt: new Date('2026-01-20T12:30:00Z'),
+        }),
+      ],
+      oldest: new Date('2026-01-20T10:00:00Z'),
+      now,
+    });
+    expect(view.months.map((m) => [m.key, m.incidents.map((i) => i.id)])).toEqual([
+      ['2026-03', ['late']],
+      ['2026-02', []],
+      ['2026-01', ['jan']],
+    ]);
+    expect(view.months[2].incidents[0].duration).toBe('2 h 30 min');
+    expect(view.newerHref).toBeNull();
+    expect(view.olderHref).toBeNull();
+  });
+
+  it('offers older pages only while older incidents exist, and newer ones after page 1', () => {
+    const base = { chrome: pageChrome(settings()), months, incidents: [], now };
+    expect(buildHistoryView({ ...base, page: 1, oldest: new Date('2025-06-01T00:00:00Z') }).olderHref).toBe(
+      '/history?page=2',
+    );
+    expect(buildHistoryView({ ...base, page: 1, oldest: null }).olderHref).toBeNull();
+    // Page 3 holds Sep-Jul 2025: June is older. Page 4 holds Jun-Apr 2025: nothing is older.
+    const oldest = new Date('2025-06-01T00:00:00Z');
+    expect(buildHistoryView({ ...base, months: historyMonths(3, now, 'UTC'), page: 3, oldest }).olderHref).toBe(
+      '/history?page=4',
+    );
+    const page4 = buildHistoryView({ ...base, months: historyMonths(4, now, 'UTC'), page: 4, oldest });
+    expect(page4.newerHref).toBe('/history?page=3');
+    expect(page4.olderHref).toBeNull();
+    expect(historyHref(1)).toBe('/history');
+  });
+});
+
+describe('buildUptimeBars', () => {
+  const now = new Date('2026-03-15T12:00:00Z');
+
+  it('draws one bar per day with the worst status and an accessible label', () => {
+    const c = component({ id: 'c1', name: 'API', createdAt: new Date(now.getTime() - 10 * DAY) });
+    const history = [
+      { componentId: 'c1', status: 'operational' as const, at: c.createdAt },
+      { componentId: 'c1', status: 'partial_outage' as const, at: new Date('2026-03-13T10:00:00Z') },
+      { componentId: 'c1', status: 'operational' as const, at: new Date('2026-03-13T12:00:00Z') },
+      { componentId: 'other', status: 'major_outage' as const, at: new Date('2026-03-14T10:00:00Z') },
+    ];
+    const bars = buildUptimeBars([c], history, { now, timeZone: 'UTC' }).get('c1')!;
+    expect(bars.days).toHaveLength(90);
+    expect(bars.days.at(-1)!.date).toBe('2026-03-15');
+    const partial = bars.days.find((d) => d.date === '2026-03-13')!;
+    expect(partial.status).toBe('partial_outage');
+    expect(partial.tone).toBe('partial');
+    // 2 h at 30% weight over 24 h: 97.5%.
+    expect(partial.label).toBe('Mar 13, 2026: partial outage for 2 h, 97.50% uptime');
+    expect(bars.days.find((d) => d.date === '2026-03-14')!.status).toBe('operational');
+    expect(bars.days[0]).toMatchObject({ status: 'no_data', tone: 'none', label: 'Dec 16, 2025: no data' });
+    expect(bars.uptimeText).toMatch(/^99\.\d\d% uptime$/);
+    expect(bars.summary).toMatch(/^99\.\d\d% uptime over the last 90 days, 1 day with incidents\.$/);
+    // The no-data run is one line, then the partial outage day.
+    expect(bars.notable).toEqual(['Dec 16, 2025 to Mar 4, 2026: no data', partial.label]);
+  });
+
+  it('counts days before the start date as no data, and skips components without showcase', () => {
+    const shown = component({ id: 'a', startDate: '2026-03-10' });
+    const hidden = component({ id: 'b', showcase: false });
+    const history = [
+      { componentId: 'a', status: 'operational' as const, at: shown.createdAt },
+      { componentId: 'b', status: 'operational' as const, at: hidden.createdAt },
+    ];
+    const map = buildUptimeBars([shown, hidden], history, { now, timeZone: 'UTC' });
+    expect(map.has('b')).toBe(false);
+    const days = map.get('a')!.days;
+    expect(
+      days
+        .filter((d) => d.status === 'no_data')
+        .map((d) => d.date)
+        .at(-1),
+    ).toBe('2026-03-09');
+    expect(days.find((d) => d.date === '2026-03-10')!.status).toBe('operational');
+    expect(map.get('a')!.uptimeText).toBe('100% uptime');
+  });
+
+  it('says so when there is no data at all', () => {
+    const bars = buildUptimeBars([component({ id: 'x' })], [], { now, timeZone: 'UTC', days: 30 }).get('x')!;
+    expect(bars.days).toHaveLength(30);
+    expect(bars.uptime).toBeNull();
+    expect(bars.uptimeText).toBe('No data yet');
+    expect(bars.summary).toBe('No uptime data for the last 30 days yet.');
+  });
+});
+
+describe('incidents', () => {
+  const chrome = { timeZone: 'Europe/Paris', locale: 'en' };
+  const now = new Date('2026-03-10T13:00:00Z');
+
+  it('describes an open incident with its time so far and sanitized updates, newest first', () => {
+    const item = incidentItem(
+      incident({
+        updates: [
+          update({
+            id: 'u2',
+            status: 'identified',
+            body: 'Fix **rolling out**<script>alert(1)</script>',
+            displayAt: new Date('2026-03-10T11:00:00Z'),
+          }),
+          update({
+            id: 'u1',
+            affected: [{ componentId: 'c', name: 'API', oldStatus: 'operational', newStatus: 'partial_outage' }],
+          }),
+        ],
+      }),
+      chrome,
+      now,
+    );
+    expect(item).toMatchObject({
+      href: '/incidents/inc000000001',
+      impactText: 'Major impact',
+      tone: 'partial',
+      icon: 'alert',
+      statusLabel: 'Investigating',
+      closed: false,
+      resolved: null,
+      duration: '3 h',
+    });
+    expect(item.started).toEqual({ iso: '2026-03-10T10:00:00.000Z', text: 'Mar 10, 2026, 11:00 CET' });
+    expect(item.updates.map((u) => u.id)).toEqual(['u2', 'u1']);
+    expect(item.updates[0].html).toContain('<strong>rolling out</strong>');
+    expect(item.updates[0].html).not.toContain('<script');
+    expect(item.updates[1].affected).toBe('API: Partial outage');
+  });
+
+  it('measures a closed incident up to its resolution', () => {
+    const item = incidentItem(
+      incident({ status: 'resolved', resolvedAt: new Date('2026-03-10T10:45:00Z'), severity: 1, impact: 'critical' }),
+      chrome,
+      now,
+    );
+    expect(item).toMatchObject({
+      closed: true,
+      duration: '45 min',
+      statusTone: 'ok',
+      tone: 'major',
+      impactText: 'Critical impact',
+    });
+    expect(item.resolved?.iso).toBe('2026-03-10T10:45:00.000Z');
+  });
+
+  it('sums up an incident by start, end and duration, and a maintenance by its window', () => {
+    const open = incident();
+    expect(incidentFacts(incidentItem(open, chrome, now), open)).toEqual([
+      {
+        label: 'Started',
+        text: 'Mar 10, 2026, 11:00 CET',
+        time: { iso: '2026-03-10T10:00:00.000Z', text: 'Mar 10, 2026, 11:00 CET' },
+      },
+      { label: 'Resolved', text: 'Ongoing' },
+      { label: 'Duration', text: 'Ongoing, 3 h so far' },
+    ]);
+    const planned = incident({
+      kind: 'maintenance',
+      status: 'scheduled',
+      severity: null,
+      impact: 'maintenance',
+      scheduledFor: new Date('2026-03-12T01:00:00Z'),
+      scheduledUntil: new Date('2026-03-12T03:30:00Z'),
+    });
+    const facts = incidentFacts(incidentItem(planned, chrome, now), planned);
+    expect(facts.map((f) => [f.label, f.text])).toEqual([
+      ['Scheduled window', 'Mar 12, 2026, 02:00 – 04:30 CET'],
+      ['Planned duration', '2 h 30 min'],
+      ['Progress', 'Not started yet'],
+    ]);
+    const done = { ...planned, status: 'completed' as const, resolvedAt: new Date('2026-03-12T03:00:00Z') };
+    expect(incidentFacts(incidentItem(done, chrome, now), done).at(-1)).toMatchObject({
+      label: 'Completed',
+      text: 'Mar 12, 2026, 04:00 CET',
+    });
+  });
+
+  it('writes a maintenance window once when it fits in a day', () => {
+    const start = new Date('2026-03-12T01:00:00Z');
+    expect(maintenanceWindow(start, new Date('2026-03-12T03:00:00Z'), chrome).text).toBe(
+      'Mar 12, 2026, 02:00 – 04:00 CET',
+    );
+    expect(maintenanceWindow(start, new Date('2026-03-13T03:00:00Z'), chrome).text).toBe(
+      'Mar 12, 2026, 02:00 CET – Mar 13, 2026, 04:00 CET',
+    );
+    expect(maintenanceWindow(start, null, chrome).text).toBe('From Mar 12, 2026, 02:00 CET');
+    // Across the switch to summer time the zone name changes within the day.
+    expect(maintenanceWindow(new Date('2026-03-29T00:30:00Z'), new Date('2026-03-29T01:30:00Z'), chrome).text).toBe(
+      'Mar 29, 2026, 01:30 CET – 03:30 CEST',
+    );
+  });
+});
+
+describe('page chrome and components', () => {
+  it('falls back to safe defaults', () => {
+    expect(pageChrome(null)).toEqual({ pageName: 'Status', homeUrl: null, timeZone: 'UTC', locale: 'en' });
+    const chrome = pageChrome(
+      settings({ pageName: '  ', timeZone: 'Mars/Olympus', homeUrl: 'javascript:alert(1)', locale: 'not a locale!' }),
+    );
+    expect(chrome).toEqual({ pageName: 'Status', homeUrl: null, timeZone: 'UTC', locale: 'en' });
+    expect(pageChrome(settings({ homeUrl: 'https://acme.example', timeZone: 'Europe/Paris' }))).toMatchObject({
+      homeUrl: 'https://acme.example/',
+      timeZone: 'Europe/Paris',
+    });
+    expect(safeHttpUrl('mailto:ops@acme.example')).toBeNull();
+  });
+
+  it('opens a group unless collapsed, and always when something in it is wrong', () => {
+    expect(groupIsOpen({ collapsed: false, components: [{ status: 'operational' }] })).toBe(true);
+    expect(groupIsOpen({ collapsed: true, components: [{ status: 'operational' }] })).toBe(false);
+    expect(
+      groupIsOpen({ collapsed: true, components: [{ status: 'operational' }, { status: 'degraded_performance' }] }),
+    ).toBe(true);
+    expect(groupIsOpen({ collapsed: true, components: [{ status: 'under_maintenance' }] })).toBe(true);
+  });
+
+  it('hides an operational "only show if degraded" component', () => {
+    expect(isComponentShown({ status: 'operational', onlyShowIfDegraded: true })).toBe(false);
+    expect(isComponentShown({ status: 'major_outage', onlyShowIfDegraded: true })).toBe(true);
+    expect(isComponentShown({ status: 'operational', onlyShowIfDegraded: false })).toBe(true);
+  });
+
+  it('formats calendar dates without shifting the day', () => {
+    expect(calendarDate('2026-11-03')).toBe('Nov 3, 2026');
+  });
+});
+
+describe('buildHomeView', () => {
+  const now = new Date('2026-03-15T12:00:00Z');
+
+  function pageData(overrides: Partial<StatusPageData> = {}): StatusPageData {
+    const api = component({ id: 'api', groupId: 'g1', name: 'API', status: 'partial_outage' });
+    const web = component({ id: 'web', groupId: 'g1', name: 'Web', position: 2 });
+    const quiet = component({ id: 'quiet', name: 'Quiet', onlyShowIfDegraded: true, position: 3 });
+    const group: GroupView = {
+      id: 'g1',
+      name: 'Platform',
+      description: null,
+      position: 1,
+      visibility: 'public',
+      collapsed: true,
+      status: 'partial_outage',
+      createdAt: now,
+      updatedAt: now,
+      components: [api, web],
+    };
+    const active = incident({ id: 'open', startedAt: new Date(now.getTime() - HOUR) });
+    const old = incident({
+      id: 'old',
+      status: 'resolved',
+      startedAt: new Date(now.getTime() - 30 * DAY),
+      resolvedAt: new Date(now.getTime() - 30 * DAY + HOUR),
+    });
+    const recent = incident({
+      id: 'recent',
+      status: 'resolved',
+      startedAt: new Date(now.getTime() - 2 * DAY),
+      resolvedAt: new Date(now.getTime() - 2 * DAY + HOUR),
+    });
+    return {
+      settings: settings(),
+      groups: [group],
+      components: [api, web, quiet],
+      items: [
+        { type: 'group', group },
+        { type: 'component', component: quiet },
+      ],
+      unresolvedIncidents: [active],
+      recentIncidents: [active, recent, old],
+      activeMaintenances: [],
+      upcomingMaintenances: [],
+      recentMaintenances: [],
+      history: [
+        { componentId: 'api', status: 'operational', at: new Date('2025-01-01T00:00:00Z') },
+        { componentId: 'api', status: 'partial_outage', at: new Date(now.getTime() - HOUR) },
+      ],
+      updatedAt: now,
+      ...overrides,
+    };
+  }
+
+  it('builds the banner, the groups and the incident lists', () => {
+    const view = buildHomeView(pageData(), now);
+    expect(view.banner).toMatchObject({ description: 'Minor Service Outage', tone: 'degraded', icon: 'minus' });
+    expect(view.items).toHaveLength(1);
+    const group = view.items[0];
+    expect(group.type).toBe('group');
+    if (group.type !== 'group') return;
+    // Collapsed by the operator, but open because API has a partial outage.
+    expect(group.group.open).toBe(true);
+    expect(group.group.badge).toEqual({ label: 'Partial outage', tone: 'partial', icon: 'alert' });
+    expect(group.group.components.map((c) => c.id)).toEqual(['api', 'web']);
+    expect(group.group.components[0].bars?.days).toHaveLength(90);
+    expect(group.group.components[0].feedHref).toBe('/components/api/feed.rss');
+    expect(view.activeIncidents.map((i) => i.id)).toEqual(['open']);
+    expect(view.pastIncidents.map((i) => i.id)).toEqual(['recent']);
+    expect(view.hasBars).toBe(true);
+  });
+
+  it('reads "All Systems Operational" on a quiet page and keeps empty pages empty', () => {
+    const view = buildHomeView(
+      pageData({ groups: [], components: [], items: [], unresolvedIncidents: [], recentIncidents: [], history: [] }),
+      now,
+    );
+    expect(view.banner).toMatchObject({ description: 'All Systems Operational', tone: 'ok', icon: 'check' });
+    expect(view.items).toEqual([]);
+    expect(view.hasBars).toBe(false);
+  });
+});
