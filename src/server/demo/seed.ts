@@ -201,7 +201,7 @@ export async function seedDemo(db: Db, now = new Date()): Promise<{ components: 
   });
   await postUpdate(db, actor, sev1.incident.id, {
     status: 'resolved',
-    body: 'This incident is resolved. The API and web app have been fully available since 14:21 CET. We will publish a post-mortem.',
+    body: 'This incident is resolved: the API and web app are fully available again. We will publish a post-mortem within five working days.',
     components: { [ids.web]: 'operational' },
     at: at(6, 3.5),
   });
