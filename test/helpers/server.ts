@@ -6,6 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { createTestDatabase } from './db.ts';
+import { seedScenario } from './scenario.ts';
 
 export type TestServer = { url: string; process: ChildProcess; output: () => string; stop(): Promise<void> };
 
@@ -60,6 +62,25 @@ export async function startServer(env: Record<string, string | undefined>): Prom
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
       await once(child, 'exit');
+    },
+  };
+}
+
+/**
+ * A fresh database with the test scenario, served by the built server. The test's own
+ * handle is closed before the server starts: PGlite allows one process per folder.
+ */
+export async function startScenarioServer(env: Record<string, string | undefined> = {}) {
+  const db = await createTestDatabase({ onDisk: true });
+  const scenario = await seedScenario(db.handle.db);
+  await db.close();
+  const server = await startServer({ ...db.env, ...env });
+  return {
+    server,
+    scenario,
+    async stop() {
+      await server.stop();
+      await db.drop();
     },
   };
 }

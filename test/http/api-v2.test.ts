@@ -1,26 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { V2_ENDPOINTS } from '../../src/server/statuspage/serialize.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { INTERNAL_MARKER, seedScenario } from '../helpers/scenario.ts';
-import { startServer, type TestServer } from '../helpers/server.ts';
+import { INTERNAL_MARKER } from '../helpers/scenario.ts';
+import { startScenarioServer, startServer, type TestServer } from '../helpers/server.ts';
 
 const paths = V2_ENDPOINTS.map((e) => `/api/v2/${e}.json`);
 
 describe('the Statuspage v2 API over HTTP', () => {
-  let db: TestDatabase;
+  let app: Awaited<ReturnType<typeof startScenarioServer>>;
   let server: TestServer;
 
   beforeAll(async () => {
-    db = await createTestDatabase({ onDisk: true });
-    await seedScenario(db.handle.db);
-    // PGlite: only one process may open the folder, so the server gets it after we let go.
-    await db.close();
-    server = await startServer({ ...db.env, SITE_URL: 'https://status.example.com' });
+    app = await startScenarioServer({ SITE_URL: 'https://status.example.com' });
+    server = app.server;
   });
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
-  });
+  afterAll(() => app?.stop());
 
   for (const path of paths) {
     it(`GET ${path}: 200 JSON, CORS *, nothing internal`, async () => {

@@ -1,27 +1,20 @@
 import Parser from 'rss-parser';
 import { XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { INTERNAL_MARKER, seedScenario } from '../helpers/scenario.ts';
-import { startServer, type TestServer } from '../helpers/server.ts';
+import { INTERNAL_MARKER } from '../helpers/scenario.ts';
+import { startScenarioServer, startServer, type TestServer } from '../helpers/server.ts';
 
 const SITE = 'https://status.example.com';
-let t: TestDatabase;
-let s: Awaited<ReturnType<typeof seedScenario>>;
+let app: Awaited<ReturnType<typeof startScenarioServer>>;
+let s: Awaited<ReturnType<typeof startScenarioServer>>['scenario'];
 let server: TestServer;
 const bodies: string[] = [];
 
 beforeAll(async () => {
-  t = await createTestDatabase({ onDisk: true });
-  s = await seedScenario(t.handle.db);
-  // PGlite: only one process may open the folder at a time.
-  await t.close();
-  server = await startServer({ ...t.env, SITE_URL: SITE });
+  app = await startScenarioServer({ SITE_URL: SITE });
+  ({ server, scenario: s } = app);
 });
-afterAll(async () => {
-  await server?.stop();
-  await t?.drop();
-});
+afterAll(() => app?.stop());
 
 async function get(path: string, init?: RequestInit) {
   const res = await fetch(`${server.url}${path}`, init);

@@ -3,25 +3,18 @@
  * page must show, the statuses of the error cases, and that nothing internal ever leaks.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { INTERNAL_MARKER, seedScenario } from '../helpers/scenario.ts';
-import { startServer, type TestServer } from '../helpers/server.ts';
+import { INTERNAL_MARKER } from '../helpers/scenario.ts';
+import { startScenarioServer, startServer, type TestServer } from '../helpers/server.ts';
 
-let t: TestDatabase;
-let s: Awaited<ReturnType<typeof seedScenario>>;
+let app: Awaited<ReturnType<typeof startScenarioServer>>;
+let s: Awaited<ReturnType<typeof startScenarioServer>>['scenario'];
 let server: TestServer;
 
 beforeAll(async () => {
-  t = await createTestDatabase({ onDisk: true });
-  s = await seedScenario(t.handle.db);
-  // PGlite: only one process may open the folder, so the server gets it after we let go.
-  await t.close();
-  server = await startServer(t.env);
+  app = await startScenarioServer();
+  ({ server, scenario: s } = app);
 });
-afterAll(async () => {
-  await server?.stop();
-  await t?.drop();
-});
+afterAll(() => app?.stop());
 
 async function get(path: string): Promise<{ status: number; type: string | null; html: string; res: Response }> {
   const res = await fetch(server.url + path, { redirect: 'manual' });

@@ -5,24 +5,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { V2_ENDPOINTS } from '../../src/server/statuspage/serialize.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { INTERNAL_MARKER, seedScenario } from '../helpers/scenario.ts';
-import { startServer, type TestServer } from '../helpers/server.ts';
+import { INTERNAL_MARKER } from '../helpers/scenario.ts';
+import { startScenarioServer, startServer, type TestServer } from '../helpers/server.ts';
 
-let t: TestDatabase;
+let app: Awaited<ReturnType<typeof startScenarioServer>>;
 let server: TestServer;
-let s: Awaited<ReturnType<typeof seedScenario>>;
+let s: Awaited<ReturnType<typeof startScenarioServer>>['scenario'];
 
 beforeAll(async () => {
-  t = await createTestDatabase({ onDisk: true });
-  s = await seedScenario(t.handle.db);
-  await t.close();
-  server = await startServer(t.env);
+  app = await startScenarioServer();
+  ({ server, scenario: s } = app);
 });
-afterAll(async () => {
-  await server?.stop();
-  await t?.drop();
-});
+afterAll(() => app?.stop());
 
 function publicPaths(): string[] {
   const { active, resolved, maintenance } = s.incidents;
