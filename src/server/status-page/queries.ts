@@ -319,21 +319,10 @@ export async function hydrateIncidents(
     )
     .orderBy(desc(incidentUpdates.displayAt), desc(incidentUpdates.createdAt));
   const links = await db.select().from(incidentComponents).where(inArray(incidentComponents.incidentId, ids));
-  const changes = updateRows.length
-    ? await db
-        .select()
-        .from(incidentUpdateComponents)
-        .where(
-          inArray(
-            incidentUpdateComponents.updateId,
-            updateRows.map((u) => u.id),
-          ),
-        )
-    : [];
-
-  const changesByUpdate = groupBy(
-    changes.filter((c) => ctx.componentById.has(c.componentId)),
-    (c) => c.updateId,
+  const changesByUpdate = await loadChangesByUpdate(
+    db,
+    updateRows.map((u) => u.id),
+    ctx.componentById,
   );
   const updatesByIncident = groupBy(updateRows, (u) => u.incidentId);
   const linksByIncident = groupBy(
@@ -459,20 +448,10 @@ export async function loadFeedEntries(
     .where(and(...conditions))
     .orderBy(desc(incidentUpdates.displayAt), desc(incidentUpdates.createdAt))
     .limit(options.limit);
-  const changes = rows.length
-    ? await db
-        .select()
-        .from(incidentUpdateComponents)
-        .where(
-          inArray(
-            incidentUpdateComponents.updateId,
-            rows.map((r) => r.u.id),
-          ),
-        )
-    : [];
-  const changesByUpdate = groupBy(
-    changes.filter((c) => componentById.has(c.componentId)),
-    (c) => c.updateId,
+  const changesByUpdate = await loadChangesByUpdate(
+    db,
+    rows.map((r) => r.u.id),
+    componentById,
   );
   return rows.map(({ u, i }) => ({
     incident: {
@@ -484,6 +463,23 @@ export async function loadFeedEntries(
     },
     update: toUpdateView(u, changesByUpdate, componentById),
   }));
+}
+
+/** What each update did to the visible components, by update id. One query (none for no updates). */
+async function loadChangesByUpdate(
+  db: Db,
+  updateIds: string[],
+  componentById: Map<string, ComponentView>,
+): Promise<Map<string, (typeof incidentUpdateComponents.$inferSelect)[]>> {
+  if (updateIds.length === 0) return new Map();
+  const changes = await db
+    .select()
+    .from(incidentUpdateComponents)
+    .where(inArray(incidentUpdateComponents.updateId, updateIds));
+  return groupBy(
+    changes.filter((c) => componentById.has(c.componentId)),
+    (c) => c.updateId,
+  );
 }
 
 function toUpdateView(
