@@ -7,3 +7,4 @@ export * from './settings.ts';
 export * from './subscribers.ts';
 export * from './templates.ts';
 export * from './users.ts';
+export * from './rate-limits.ts';
