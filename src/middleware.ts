@@ -1,9 +1,19 @@
 /**
- * Runs around every request: baseline security headers, and a readable answer instead of a
- * stack trace when something fails (503 when the database is unreachable).
+ * Runs around every request, in this order:
+ * 1. errors and headers: baseline security headers, and a readable answer instead of a
+ *    stack trace when something fails (503 when the database is unreachable);
+ * 2. session: on staff paths (/admin, /internal), reads the session cookie into
+ *    `locals.user`, and gives every form its CSRF token (`locals.csrfToken`);
+ * 3. CSRF: refuses a state-changing browser request without a valid token;
+ * 4. guard: staff paths need a signed-in user (the role checks live in the services).
+ * Public pages skip 2-4: they are the same for everyone and must stay cheap.
  */
-import { defineMiddleware } from 'astro:middleware';
+import { defineMiddleware, sequence } from 'astro:middleware';
+import { getApp } from './server/app.ts';
+import { CSRF_COOKIE, csrfTokensMatch, needsCsrfCheck, presentedCsrfToken } from './server/auth/csrf.ts';
+import { SESSION_COOKIE, sessionCookieOptions, validateSession } from './server/auth/sessions.ts';
 import { errorToJson, isDatabaseUnavailable } from './server/http.ts';
+import { newSecret } from './server/ids.ts';
 
 const SECURITY_HEADERS: Record<string, string> = {
   'x-content-type-options': 'nosniff',
@@ -11,7 +21,14 @@ const SECURITY_HEADERS: Record<string, string> = {
   'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=()',
 };
 
-export const onRequest = defineMiddleware(async (context, next) => {
+/** Paths that belong to signed-in staff. */
+export function isStaffPath(pathname: string): boolean {
+  return /^\/(admin|internal)(\/|$)/.test(pathname);
+}
+
+const PUBLIC_STAFF_PATHS = new Set(['/admin/login', '/admin/logout']);
+
+const errorsAndHeaders = defineMiddleware(async (context, next) => {
   let response: Response;
   try {
     response = await next();
@@ -22,16 +39,83 @@ export const onRequest = defineMiddleware(async (context, next) => {
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
     if (!response.headers.has(name)) response.headers.set(name, value);
   }
+  if (isStaffPath(context.url.pathname)) {
+    // Staff pages carry internal data and per-person tokens: never stored by any cache.
+    response.headers.set('cache-control', 'private, no-store');
+    response.headers.set('x-frame-options', 'DENY');
+  }
   return response;
 });
 
+const session = defineMiddleware(async (context, next) => {
+  context.locals.user = null;
+  context.locals.session = null;
+  if (!isStaffPath(context.url.pathname)) return next();
+
+  const { db, config } = await getApp();
+  const token = context.cookies.get(SESSION_COOKIE)?.value;
+  const current = await validateSession(db, token);
+  if (current) {
+    context.locals.session = current;
+    context.locals.user = current.user;
+    context.locals.csrfToken = current.csrfToken;
+    // Sliding expiry: the cookie follows the session.
+    context.cookies.set(SESSION_COOKIE, token!, sessionCookieOptions(config.siteUrl, current.expiresAt));
+  } else {
+    if (token) context.cookies.delete(SESSION_COOKIE, { path: '/' });
+    let anonymous = context.cookies.get(CSRF_COOKIE)?.value;
+    if (!anonymous || anonymous.length > 100) {
+      anonymous = newSecret();
+      context.cookies.set(CSRF_COOKIE, anonymous, {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: config.siteUrl.startsWith('https://'),
+        path: '/admin',
+      });
+    }
+    context.locals.csrfToken = anonymous;
+  }
+  return next();
+});
+
+const csrf = defineMiddleware(async (context, next) => {
+  if (!needsCsrfCheck(context.request.method, context.url.pathname)) return next();
+  const presented = await presentedCsrfToken(context.request);
+  if (!csrfTokensMatch(presented, context.locals.csrfToken)) {
+    return new Response(
+      page(
+        'This form has expired',
+        'For your safety, Vigie refused this request: the form was opened too long ago, in another session, or on another site. Go back, reload the page and try again.',
+      ),
+      { status: 403, headers: { 'content-type': 'text/html; charset=utf-8' } },
+    );
+  }
+  return next();
+});
+
+const guard = defineMiddleware(async (context, next) => {
+  const { pathname } = context.url;
+  if (isStaffPath(pathname) && !PUBLIC_STAFF_PATHS.has(pathname) && !context.locals.user) {
+    if (context.request.method !== 'GET') return new Response('Sign in first.\n', { status: 401 });
+    const nextUrl = pathname + context.url.search;
+    return context.redirect(`/admin/login?next=${encodeURIComponent(nextUrl)}`, 303);
+  }
+  return next();
+});
+
+export const onRequest = sequence(errorsAndHeaders, session, csrf, guard);
+
 function errorPage(err: unknown): Response {
   const unavailable = isDatabaseUnavailable(err);
-  const title = unavailable ? 'Status temporarily unavailable' : 'Something went wrong';
-  const text = unavailable
-    ? 'This status page cannot reach its database right now. Please try again in a minute.'
-    : 'An unexpected error happened while building this page. Please try again in a minute.';
-  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${title}</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1f2937}</style></head><body><h1>${title}</h1><p>${text}</p></body></html>`;
+  const html = unavailable
+    ? page(
+        'Status temporarily unavailable',
+        'This status page cannot reach its database right now. Please try again in a minute.',
+      )
+    : page(
+        'Something went wrong',
+        'An unexpected error happened while building this page. Please try again in a minute.',
+      );
   return new Response(html, {
     status: unavailable ? 503 : 500,
     headers: {
@@ -40,4 +124,9 @@ function errorPage(err: unknown): Response {
       ...(unavailable ? { 'retry-after': '30' } : {}),
     },
   });
+}
+
+/** A minimal page that needs nothing (no database, no layout) to render. */
+function page(title: string, text: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${title}</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1f2937}</style></head><body><h1>${title}</h1><p>${text}</p></body></html>`;
 }

@@ -12,7 +12,7 @@ import type { Config } from '../config.ts';
 import { openDatabase } from '../db/client.ts';
 import { SYSTEM_ACTOR } from '../server/audit/service.ts';
 import { isEmpty, seedDemo } from '../server/demo/seed.ts';
-import { countUsers, createUser, generatePassword } from '../server/users/service.ts';
+import { countUsers, createUser, ensureFirstAdmin, generatePassword } from '../server/users/service.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const entry = path.join(root, 'dist/server/entry.mjs');
@@ -69,15 +69,8 @@ async function prepareDatabase(config: Config): Promise<string[]> {
   try {
     await database.migrate();
     const { db } = database;
-    if (config.adminEmail && config.adminPassword && (await countUsers(db)) === 0) {
-      await createUser(db, SYSTEM_ACTOR, {
-        email: config.adminEmail,
-        password: config.adminPassword,
-        role: 'admin',
-        name: 'Admin',
-      });
-      lines.push(`Created the first admin, ${config.adminEmail}, from ADMIN_EMAIL and ADMIN_PASSWORD.`);
-    }
+    const firstAdmin = await ensureFirstAdmin(db, config);
+    if (firstAdmin) lines.push(`Created the first admin, ${firstAdmin}, from ADMIN_EMAIL and ADMIN_PASSWORD.`);
     const credentialsFile = path.join(config.dataDir, 'demo-login.txt');
     if (database.kind === 'pglite' && (await isEmpty(db))) {
       const result = await seedDemo(db);

@@ -5,6 +5,7 @@
  */
 import { loadConfig, type Config } from '../config.ts';
 import { openDatabase, type DatabaseHandle, type Db } from '../db/client.ts';
+import { ensureFirstAdmin } from './users/service.ts';
 
 export type App = { config: Config; db: Db; database: DatabaseHandle };
 
@@ -26,6 +27,7 @@ async function openApp(): Promise<App> {
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     await database.migrate();
+    await ensureFirstAdmin(database.db, config);
   } catch (err) {
     await database.close().catch(() => {});
     throw err;

@@ -7,6 +7,7 @@ import { ROLES, type Role } from '../../domain/enums.ts';
 import { recordAudit, type Actor } from '../audit/service.ts';
 import { ConflictError, ValidationError } from '../errors.ts';
 import { hashSecret, newId, newSecret } from '../ids.ts';
+import { deleteUserSessions } from '../auth/sessions.ts';
 
 /** argon2id (`Algorithm.Argon2id` is 2: a const enum, which isolatedModules cannot import) with OWASP's minimum: 19 MiB, 2 passes, 1 lane. */
 const ARGON2_OPTIONS = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
@@ -105,4 +106,70 @@ export function validationErrorFrom(error: z.ZodError): ValidationError {
     fields[key] ??= issue.message;
   }
   return new ValidationError(Object.values(fields).join('; '), fields);
+}
+
+const ChangePassword = z
+  .object({
+    current: z.string().min(1, 'Enter your current password'),
+    password: z
+      .string()
+      .min(MIN_PASSWORD_LENGTH, `Passwords need at least ${MIN_PASSWORD_LENGTH} characters`)
+      .max(1024, 'Passwords are at most 1024 characters'),
+    confirm: z.string(),
+  })
+  .refine((v) => v.password === v.confirm, { path: ['confirm'], message: 'The two new passwords differ' });
+
+/**
+ * Changes a user's own password after checking the current one, and ends the user's other
+ * sessions (a stolen session should not survive a password change).
+ */
+export async function changeOwnPassword(
+  db: Db,
+  user: { id: string },
+  input: { current: string; password: string; confirm: string },
+  keepSessionHash?: string,
+): Promise<void> {
+  const parsed = ChangePassword.safeParse(input);
+  if (!parsed.success) throw validationErrorFrom(parsed.error);
+  const [row] = await db.select().from(users).where(eq(users.id, user.id));
+  if (!row || !(await verifyPassword(row.passwordHash, parsed.data.current))) {
+    throw new ValidationError('Your current password is not right', { current: 'Your current password is not right' });
+  }
+  const passwordHash = await hashPassword(parsed.data.password);
+  await db.transaction(async (tx) => {
+    await tx.update(users).set({ passwordHash, updatedAt: new Date() }).where(eq(users.id, user.id));
+    await deleteUserSessions(tx, user.id, keepSessionHash);
+    await recordAudit(tx, { type: 'user', id: user.id, name: row.email }, 'user.password_change', {
+      type: 'user',
+      id: user.id,
+    });
+  });
+}
+
+/**
+ * Creates the first admin from ADMIN_EMAIL / ADMIN_PASSWORD when both are set and no user
+ * exists yet. Returns the email when it created one.
+ */
+export async function ensureFirstAdmin(
+  db: Db,
+  config: { adminEmail?: string; adminPassword?: string },
+): Promise<string | null> {
+  if (!config.adminEmail || !config.adminPassword || (await countUsers(db)) > 0) return null;
+  try {
+    const user = await createUser(
+      db,
+      { type: 'system', name: 'Vigie' },
+      {
+        email: config.adminEmail,
+        password: config.adminPassword,
+        role: 'admin',
+        name: 'Admin',
+      },
+    );
+    return user.email;
+  } catch (err) {
+    // Two instances starting together: the other one created it.
+    if (err instanceof ConflictError) return null;
+    throw err;
+  }
 }
