@@ -16,14 +16,19 @@ import {
   historyHref,
   historyMonths,
   historyRange,
+  homeHref,
   incidentFacts,
   incidentItem,
+  incidentSeverityLabel,
+  INTERNAL_VIEW,
   isComponentShown,
   maintenanceWindow,
   MAX_HISTORY_PAGE,
   pageChrome,
   parseHistoryPage,
+  PUBLIC_VIEW,
   safeHttpUrl,
+  updateItem,
 } from '../../src/server/status-page/view.ts';
 
 const HOUR = 3_600_000;
@@ -370,6 +375,77 @@ describe('incidents', () => {
   });
 });
 
+describe('incidents on the internal page', () => {
+  const chrome = { timeZone: 'UTC', locale: 'en' };
+  const now = new Date('2026-03-10T13:00:00Z');
+
+  it('links within /internal, shows the severity and marks internal incidents, components and updates', () => {
+    const item = incidentItem(
+      incident({
+        visibility: 'internal',
+        components: [
+          component({ id: 'a', name: 'API' }),
+          component({ id: 's', name: 'Secret', visibility: 'internal' }),
+        ],
+        updates: [update({ id: 'u2', audience: 'internal' }), update({ id: 'u1' })],
+      }),
+      chrome,
+      now,
+      INTERNAL_VIEW,
+    );
+    expect(item).toMatchObject({
+      href: '/internal/incidents/inc000000001',
+      internal: true,
+      severityLabel: 'Sev 2 — major',
+      impactText: 'Major impact',
+    });
+    expect(item.components.map((c) => [c.id, c.internal])).toEqual([
+      ['a', false],
+      ['s', true],
+    ]);
+    expect(item.updates.map((u) => [u.id, u.internal])).toEqual([
+      ['u2', true],
+      ['u1', false],
+    ]);
+  });
+
+  it('shows no severity and no internal mark on the public page', () => {
+    const item = incidentItem(incident({ updates: [update()] }), chrome, now);
+    expect(item).toMatchObject({ href: '/incidents/inc000000001', internal: false, severityLabel: null });
+    expect(item.updates[0].internal).toBe(false);
+    expect(incidentItem(incident(), chrome, now, PUBLIC_VIEW)).toEqual(incidentItem(incident(), chrome, now));
+  });
+
+  it('labels severities as "Sev N — impact", and none for a maintenance', () => {
+    expect(incidentSeverityLabel({ kind: 'incident', severity: 1 })).toBe('Sev 1 — critical');
+    expect(incidentSeverityLabel({ kind: 'incident', severity: 2 })).toBe('Sev 2 — major');
+    expect(incidentSeverityLabel({ kind: 'incident', severity: 3 })).toBe('Sev 3 — minor');
+    expect(incidentSeverityLabel({ kind: 'incident', severity: null })).toBe('No severity');
+    expect(incidentSeverityLabel({ kind: 'maintenance', severity: null })).toBeNull();
+    const maintenance = incident({ kind: 'maintenance', severity: null, impact: 'maintenance' });
+    expect(incidentItem(maintenance, chrome, now, INTERNAL_VIEW).severityLabel).toBeNull();
+  });
+
+  it('takes another base path when asked', () => {
+    const options = { audience: 'internal' as const, basePath: '/staff' };
+    expect(incidentItem(incident(), chrome, now, options).href).toBe('/staff/incidents/inc000000001');
+    expect(homeHref(options)).toBe('/staff');
+    expect(homeHref(INTERNAL_VIEW)).toBe('/internal');
+    expect(homeHref(PUBLIC_VIEW)).toBe('/');
+    expect(incidentItem(incident({ id: 'a/b' }), chrome, now, INTERNAL_VIEW).href).toBe('/internal/incidents/a%2Fb');
+  });
+
+  it('marks a single update by its audience', () => {
+    const target = { impact: 'major' as const };
+    expect(updateItem(update({ audience: 'internal' }), target, chrome)).toMatchObject({
+      internal: true,
+      statusLabel: 'Investigating',
+      tone: 'partial',
+    });
+    expect(updateItem(update(), target, chrome).internal).toBe(false);
+  });
+});
+
 describe('page chrome and components', () => {
   it('falls back to safe defaults', () => {
     expect(pageChrome(null)).toEqual({ pageName: 'Status', homeUrl: null, timeZone: 'UTC', locale: 'en' });
@@ -484,5 +560,87 @@ describe('buildHomeView', () => {
     expect(view.banner).toMatchObject({ description: 'All Systems Operational', tone: 'ok', icon: 'check' });
     expect(view.items).toEqual([]);
     expect(view.hasBars).toBe(false);
+  });
+
+  function internalPageData(): StatusPageData {
+    const base = pageData();
+    const secret = component({ id: 'secret', name: 'Billing worker', visibility: 'internal', position: 4 });
+    const child = component({ id: 'child', groupId: 'ops', name: 'Queue', position: 1 });
+    const ops: GroupView = {
+      id: 'ops',
+      name: 'Ops',
+      description: null,
+      position: 5,
+      visibility: 'internal',
+      collapsed: false,
+      status: 'operational',
+      createdAt: now,
+      updatedAt: now,
+      components: [child],
+    };
+    const hidden = incident({
+      id: 'hidden',
+      name: 'Internal only',
+      visibility: 'internal',
+      severity: 3,
+      impact: 'minor',
+      startedAt: new Date(now.getTime() - HOUR),
+      updates: [update({ id: 'note', audience: 'internal' }), update({ id: 'first' })],
+    });
+    return {
+      ...base,
+      groups: [...base.groups, ops],
+      components: [...base.components, secret, child],
+      items: [...base.items, { type: 'component', component: secret }, { type: 'group', group: ops }],
+      unresolvedIncidents: [...base.unresolvedIncidents, hidden],
+    };
+  }
+
+  it('marks internal components, groups, incidents and updates on the internal page, with severities', () => {
+    const view = buildHomeView(internalPageData(), now, INTERNAL_VIEW);
+    expect(view.audience).toBe('internal');
+    expect(view.homeHref).toBe('/internal');
+    const rows = view.items.flatMap((i) =>
+      i.type === 'group'
+        ? [
+            { id: i.group.id, internal: i.group.internal },
+            ...i.group.components.map((c) => ({ id: c.id, internal: c.internal })),
+          ]
+        : [{ id: i.component.id, internal: i.component.internal }],
+    );
+    // A public component inside an internal group is never shown to customers either.
+    expect(rows).toEqual([
+      { id: 'g1', internal: false },
+      { id: 'api', internal: false },
+      { id: 'web', internal: false },
+      { id: 'secret', internal: true },
+      { id: 'ops', internal: true },
+      { id: 'child', internal: true },
+    ]);
+    expect(view.activeIncidents.map((i) => [i.id, i.internal, i.severityLabel, i.href])).toEqual([
+      ['open', false, 'Sev 2 — major', '/internal/incidents/open'],
+      ['hidden', true, 'Sev 3 — minor', '/internal/incidents/hidden'],
+    ]);
+    expect(view.activeIncidents[1].updates.map((u) => [u.id, u.internal])).toEqual([
+      ['note', true],
+      ['first', false],
+    ]);
+    expect(view.pastIncidents[0].href).toBe('/internal/incidents/recent');
+  });
+
+  it('keeps the public page free of internal marks and severities', () => {
+    const view = buildHomeView(pageData(), now);
+    expect(view).toMatchObject({ audience: 'public', homeHref: '/' });
+    expect(buildHomeView(pageData(), now, PUBLIC_VIEW)).toEqual(view);
+    for (const item of view.items) {
+      if (item.type === 'group') {
+        expect(item.group.internal).toBe(false);
+        for (const c of item.group.components) expect(c.internal).toBe(false);
+      } else expect(item.component.internal).toBe(false);
+    }
+    for (const i of [...view.activeIncidents, ...view.pastIncidents]) {
+      expect(i).toMatchObject({ internal: false, severityLabel: null });
+      expect(i.href).toBe(`/incidents/${i.id}`);
+    }
   });
 });

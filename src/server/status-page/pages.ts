@@ -1,6 +1,8 @@
 /**
- * One loader per public page: each reads what its page needs through the read model and
- * shapes it with the pure helpers in view.ts, so the .astro files only render.
+ * One loader per status page, public and internal: each reads what its page needs through
+ * the read model and shapes it with the pure helpers in view.ts, so the .astro files only
+ * render. A public and an internal loader differ only in the audience they pass on: the read
+ * model filters internal data for the public one, the view marks it for the internal one.
  */
 import type { Db } from '../../db/client.ts';
 import { getSettings } from '../settings/queries.ts';
@@ -12,24 +14,50 @@ import {
   historyRange,
   incidentFacts,
   incidentItem,
+  INTERNAL_VIEW,
   pageChrome,
+  PUBLIC_VIEW,
   UPTIME_DAYS,
+  type Fact,
   type HistoryView,
   type HomeView,
+  type IncidentItem,
+  type PageChrome,
+  type ViewOptions,
 } from './view.ts';
 
+export type IncidentPage = { chrome: PageChrome; incident: IncidentItem; facts: Fact[] };
+
 /** The status page (`/`). */
-export async function loadHomePage(db: Db, now: Date): Promise<HomeView> {
-  const data = await loadStatusPage(db, { audience: 'public', now, history: { days: UPTIME_DAYS } });
-  return buildHomeView(data, now);
+export function loadHomePage(db: Db, now: Date): Promise<HomeView> {
+  return homePage(db, now, PUBLIC_VIEW);
+}
+
+/** The internal status page (`/internal`): everything public plus everything internal, marked. */
+export function loadInternalHomePage(db: Db, now: Date): Promise<HomeView> {
+  return homePage(db, now, INTERNAL_VIEW);
 }
 
 /** One public incident or maintenance, or null when there is none to show under that id. */
-export async function loadIncidentPage(db: Db, id: string, now: Date) {
-  const found = await loadIncident(db, id, 'public');
+export function loadIncidentPage(db: Db, id: string, now: Date): Promise<IncidentPage | null> {
+  return incidentPage(db, id, now, PUBLIC_VIEW);
+}
+
+/** One incident or maintenance, internal ones included, with its full timeline (`/internal/incidents/{id}`). */
+export function loadInternalIncidentPage(db: Db, id: string, now: Date): Promise<IncidentPage | null> {
+  return incidentPage(db, id, now, INTERNAL_VIEW);
+}
+
+async function homePage(db: Db, now: Date, options: ViewOptions): Promise<HomeView> {
+  const data = await loadStatusPage(db, { audience: options.audience, now, history: { days: UPTIME_DAYS } });
+  return buildHomeView(data, now, options);
+}
+
+async function incidentPage(db: Db, id: string, now: Date, options: ViewOptions): Promise<IncidentPage | null> {
+  const found = await loadIncident(db, id, options.audience);
   if (!found) return null;
   const chrome = pageChrome(await getSettings(db));
-  const incident = incidentItem(found, chrome, now);
+  const incident = incidentItem(found, chrome, now, options);
   return { chrome, incident, facts: incidentFacts(incident, found) };
 }
 

@@ -1,10 +1,12 @@
 /**
- * View models for the public pages. Pure: the pages load data through queries.ts, then hand
- * it here together with `now`, and render what comes back. Keeping the arithmetic (uptime
- * bars, month windows, durations, labels) out of the .astro files makes it testable without
- * a server, and keeps the pages to "load, check, render".
+ * View models for the status pages, public and internal. Pure: the pages load data through
+ * queries.ts, then hand it here together with `now` (and, for the staff page, the internal
+ * ViewOptions), and render what comes back. Keeping the arithmetic (uptime bars, month
+ * windows, durations, labels) out of the .astro files makes it testable without a server,
+ * and keeps the pages to "load, check, render".
  */
 import type { ComponentStatus, Impact, IncidentKind } from '../../domain/enums.ts';
+import { severityLabel, severityToImpact } from '../../domain/severity.ts';
 import {
   anyIncidentStatusLabel,
   componentStatusIcon,
@@ -37,6 +39,7 @@ import type {
   StatusHistoryEvent,
   StatusPageData,
   UpdateView,
+  ViewAudience,
 } from './queries.ts';
 
 /** How many days the uptime bars cover; the page loads this much history. */
@@ -55,6 +58,39 @@ const DAY_MS = 86_400_000;
 export type Tone = 'ok' | 'degraded' | 'partial' | 'major' | 'maintenance' | 'none';
 
 export type TimeView = { iso: string; text: string };
+
+// ---------------------------------------------------------------------------
+// Audience
+
+/**
+ * Which status page a view is for. The public page is the default everywhere; the internal
+ * (staff) page marks internal items, shows severities and links within `/internal`.
+ */
+export type ViewOptions = {
+  audience: ViewAudience;
+  /** Prefix of the page's own links ('' or '/internal'); defaults from the audience. */
+  basePath?: string;
+};
+
+export const PUBLIC_VIEW: ViewOptions = { audience: 'public' };
+export const INTERNAL_VIEW: ViewOptions = { audience: 'internal' };
+
+/** '' for the public page, '/internal' for the staff page, unless the options say otherwise. */
+export function basePathOf(options: ViewOptions): string {
+  return options.basePath ?? (options.audience === 'internal' ? '/internal' : '');
+}
+
+/** The page's home: '/' or '/internal'. */
+export function homeHref(options: ViewOptions): string {
+  return basePathOf(options) || '/';
+}
+
+/** "Sev 2 — major" for an incident, "No severity" when unset, null for a maintenance. */
+export function incidentSeverityLabel(incident: Pick<IncidentView, 'kind' | 'severity'>): string | null {
+  if (incident.kind === 'maintenance') return null;
+  if (incident.severity === null) return 'No severity';
+  return `${severityLabel(incident.severity)} — ${severityToImpact(incident.severity)}`;
+}
 
 // ---------------------------------------------------------------------------
 // Page chrome
@@ -298,6 +334,8 @@ export function calendarDate(date: string, locale = 'en'): string {
 
 export type UpdateItem = {
   id: string;
+  /** An internal update: staff only, never on the public page. */
+  internal: boolean;
   statusLabel: string;
   tone: Tone;
   time: TimeView;
@@ -309,11 +347,16 @@ export type UpdateItem = {
 
 export type IncidentItem = {
   id: string;
+  /** `/incidents/{id}`, or `/internal/incidents/{id}` on the staff page. */
   href: string;
   kind: IncidentKind;
   name: string;
+  /** An internal incident: staff only, never on the public page. */
+  internal: boolean;
   impact: Impact;
   impactText: string;
+  /** "Sev 2 — major" (see incidentSeverityLabel) on the staff page; always null on the public one. */
+  severityLabel: string | null;
   tone: Tone;
   icon: StatusIcon;
   status: IncidentView['status'];
@@ -326,7 +369,7 @@ export type IncidentItem = {
   duration: string;
   /** Maintenance window, e.g. "Nov 28, 2026, 02:00 – 04:00 CET". */
   window: { start: TimeView; end: TimeView | null; text: string } | null;
-  components: (StatusBadge & { id: string; name: string; feedHref: string })[];
+  components: (StatusBadge & { id: string; name: string; feedHref: string; internal: boolean })[];
   /** Newest first. */
   updates: UpdateItem[];
 };
@@ -336,16 +379,20 @@ export function incidentItem(
   incident: IncidentView,
   chrome: Pick<PageChrome, 'timeZone' | 'locale'>,
   now: Date,
+  options: ViewOptions = PUBLIC_VIEW,
 ): IncidentItem {
   const closed = isClosed(incident.status);
   const end = closed ? (incident.resolvedAt ?? incident.updatedAt) : now;
   return {
     id: incident.id,
-    href: `/incidents/${encodeURIComponent(incident.id)}`,
+    href: `${basePathOf(options)}/incidents/${encodeURIComponent(incident.id)}`,
     kind: incident.kind,
     name: incident.name,
+    internal: incident.visibility === 'internal',
     impact: incident.impact,
     impactText: impactText(incident.impact),
+    // Severity is the responders' triage scale: customers see the impact only.
+    severityLabel: options.audience === 'internal' ? incidentSeverityLabel(incident) : null,
     tone: impactTone(incident.impact),
     icon: impactIcon(incident.impact),
     status: incident.status,
@@ -360,6 +407,7 @@ export function incidentItem(
       id: c.id,
       name: c.name,
       feedHref: componentFeedHref(c.id),
+      internal: c.visibility === 'internal',
       ...componentBadge(c.status),
     })),
     updates: incident.updates.map((u) => updateItem(u, incident, chrome)),
@@ -398,13 +446,15 @@ export function incidentFacts(
   ];
 }
 
-function updateItem(
+/** One update of a timeline. Which updates there are is the read model's choice (its audience). */
+export function updateItem(
   u: UpdateView,
-  incident: IncidentView,
+  incident: Pick<IncidentView, 'impact'>,
   chrome: Pick<PageChrome, 'timeZone' | 'locale'>,
 ): UpdateItem {
   return {
     id: u.id,
+    internal: u.audience === 'internal',
     statusLabel: anyIncidentStatusLabel(u.status),
     tone: isClosed(u.status) ? 'ok' : impactTone(incident.impact),
     time: timeView(u.displayAt, chrome),
@@ -441,6 +491,8 @@ export function maintenanceWindow(
 export type ComponentItem = {
   id: string;
   name: string;
+  /** Never shown to customers: internal itself, or inside an internal group. */
+  internal: boolean;
   description: string | null;
   badge: StatusBadge;
   bars: UptimeBarsView | null;
@@ -450,6 +502,8 @@ export type ComponentItem = {
 export type GroupItem = {
   id: string;
   name: string;
+  /** An internal group: it and everything in it are staff only. */
+  internal: boolean;
   description: string | null;
   badge: StatusBadge;
   /** A group with a problem is always open, whatever `collapsed` says. */
@@ -461,6 +515,9 @@ export type HomeItem = { type: 'group'; group: GroupItem } | { type: 'component'
 
 export type HomeView = {
   chrome: PageChrome;
+  audience: ViewAudience;
+  /** '/' or '/internal'. */
+  homeHref: string;
   banner: { description: string; tone: Tone; icon: StatusIcon; updated: TimeView };
   activeIncidents: IncidentItem[];
   activeMaintenances: IncidentItem[];
@@ -485,8 +542,11 @@ export function isComponentShown(c: Pick<ComponentView, 'status' | 'onlyShowIfDe
   return !c.onlyShowIfDegraded || c.status !== 'operational';
 }
 
-/** The home page, from loadStatusPage(…, { audience: 'public', now, history }). */
-export function buildHomeView(data: StatusPageData, now: Date): HomeView {
+/**
+ * The home page, from loadStatusPage(…, { audience, now, history }): the public page by
+ * default, the internal one with `INTERNAL_VIEW` (and data loaded for the internal audience).
+ */
+export function buildHomeView(data: StatusPageData, now: Date, options: ViewOptions = PUBLIC_VIEW): HomeView {
   const chrome = pageChrome(data.settings);
   const overall = overallStatus(
     data.components.map((c) => c.status),
@@ -500,9 +560,10 @@ export function buildHomeView(data: StatusPageData, now: Date): HomeView {
     timeZone: chrome.timeZone,
     locale: chrome.locale,
   });
-  const componentItem = (c: ComponentView): ComponentItem => ({
+  const componentItem = (c: ComponentView, inInternalGroup = false): ComponentItem => ({
     id: c.id,
     name: c.name,
+    internal: c.visibility === 'internal' || inInternalGroup,
     description: c.description?.trim() || null,
     badge: componentBadge(c.status),
     bars: bars.get(c.id) ?? null,
@@ -517,15 +578,17 @@ export function buildHomeView(data: StatusPageData, now: Date): HomeView {
     }
     const shown = item.group.components.filter(isComponentShown);
     if (shown.length === 0) continue;
+    const internal = item.group.visibility === 'internal';
     items.push({
       type: 'group',
       group: {
         id: item.group.id,
         name: item.group.name,
+        internal,
         description: item.group.description?.trim() || null,
         badge: componentBadge(item.group.status),
         open: groupIsOpen(item.group),
-        components: shown.map(componentItem),
+        components: shown.map((c) => componentItem(c, internal)),
       },
     });
   }
@@ -535,9 +598,11 @@ export function buildHomeView(data: StatusPageData, now: Date): HomeView {
     .filter((i) => isClosed(i.status) && (i.resolvedAt ?? i.startedAt).getTime() >= since)
     .slice(0, RECENT_PAST_LIMIT);
 
-  const item = (i: IncidentView) => incidentItem(i, chrome, now);
+  const item = (i: IncidentView) => incidentItem(i, chrome, now, options);
   return {
     chrome,
+    audience: options.audience,
+    homeHref: homeHref(options),
     banner: {
       description: overall.description,
       tone: impactTone(overall.indicator),
