@@ -4,13 +4,20 @@
  *    stack trace when something fails (503 when the database is unreachable);
  * 2. session: on staff paths (/admin, /internal), reads the session cookie into
  *    `locals.user`, and gives every form its CSRF token (`locals.csrfToken`);
- * 3. CSRF: refuses a state-changing browser request without a valid token;
+ * 3. CSRF: refuses a cross-site form (Origin check) and a state-changing browser request
+ *    without a valid token;
  * 4. guard: staff paths need a signed-in user (the role checks live in the services).
  * Public pages skip 2-4: they are the same for everyone and must stay cheap.
  */
 import { defineMiddleware, sequence } from 'astro:middleware';
 import { getApp } from './server/app.ts';
-import { CSRF_COOKIE, csrfTokensMatch, needsCsrfCheck, presentedCsrfToken } from './server/auth/csrf.ts';
+import {
+  CSRF_COOKIE,
+  csrfTokensMatch,
+  isCrossSiteRequest,
+  needsCsrfCheck,
+  presentedCsrfToken,
+} from './server/auth/csrf.ts';
 import { SESSION_COOKIE, sessionCookieOptions, validateSession } from './server/auth/sessions.ts';
 import { errorToJson, isDatabaseUnavailable } from './server/http.ts';
 import { newSecret } from './server/ids.ts';
@@ -79,6 +86,12 @@ const session = defineMiddleware(async (context, next) => {
 });
 
 const csrf = defineMiddleware(async (context, next) => {
+  if (isCrossSiteRequest(context.request.method, context.url, context.request.headers.get('origin'))) {
+    return new Response(
+      page('Request refused', 'Vigie refused a form sent from another site. Open the page on this site and try again.'),
+      { status: 403, headers: { 'content-type': 'text/html; charset=utf-8' } },
+    );
+  }
   if (!needsCsrfCheck(context.request.method, context.url.pathname)) return next();
   const presented = await presentedCsrfToken(context.request);
   if (!csrfTokensMatch(presented, context.locals.csrfToken)) {

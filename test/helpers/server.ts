@@ -6,8 +6,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import type { Db } from '../../src/db/client.ts';
 import { createTestDatabase } from './db.ts';
 import { seedScenario } from './scenario.ts';
+
+type Scenario = Awaited<ReturnType<typeof seedScenario>>;
 
 export type TestServer = { url: string; process: ChildProcess; output: () => string; stop(): Promise<void> };
 
@@ -69,15 +72,22 @@ export async function startServer(env: Record<string, string | undefined>): Prom
 /**
  * A fresh database with the test scenario, served by the built server. The test's own
  * handle is closed before the server starts: PGlite allows one process per folder.
+ * `prepare` runs on the database after the scenario and before the server starts (to add
+ * users, API tokens…); what it returns comes back as `prepared`.
  */
-export async function startScenarioServer(env: Record<string, string | undefined> = {}) {
+export async function startScenarioServer<P = undefined>(
+  env: Record<string, string | undefined> = {},
+  options: { prepare?: (db: Db, scenario: Scenario) => Promise<P> } = {},
+) {
   const db = await createTestDatabase({ onDisk: true });
   const scenario = await seedScenario(db.handle.db);
+  const prepared = (await options.prepare?.(db.handle.db, scenario)) as P;
   await db.close();
   const server = await startServer({ ...db.env, ...env });
   return {
     server,
     scenario,
+    prepared,
     async stop() {
       await server.stop();
       await db.drop();

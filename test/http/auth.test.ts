@@ -88,6 +88,18 @@ describe('staff sign-in', () => {
     expect(b.cookies.has('vigie_session')).toBe(false);
   });
 
+  it('refuses a form posted from another site, even with a valid token', async () => {
+    const b = createBrowser(server.url);
+    await b.get('/admin/login');
+    const r = await b.post(
+      '/admin/login',
+      { email: 'admin@example.com', password: PASSWORD },
+      { origin: 'https://evil.example' },
+    );
+    expect(r.status).toBe(403);
+    expect(b.cookies.has('vigie_session')).toBe(false);
+  });
+
   it('refuses every signed-in POST without a valid CSRF token', async () => {
     const b = createBrowser(server.url);
     await b.signIn('admin@example.com', PASSWORD);

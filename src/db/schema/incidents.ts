@@ -153,6 +153,12 @@ export const incidentUpdates = pgTable(
     authorName: text('author_name'),
     templateId: text('template_id'),
     notify: boolean('notify').notNull().default(true),
+    /**
+     * Set when a form or API call sent an idempotency key: a second call with the same key
+     * returns this update instead of posting again. Scoped by caller and verb (see
+     * src/server/incidents/idempotency.ts); null for most updates.
+     */
+    idempotencyKey: text('idempotency_key'),
     displayAt: ts('display_at').notNull().defaultNow(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -162,6 +168,7 @@ export const incidentUpdates = pgTable(
     check('incident_updates_audience_check', oneOf(t.audience, AUDIENCES)),
     index('incident_updates_incident_idx').on(t.incidentId, t.displayAt),
     index('incident_updates_display_at_idx').on(t.displayAt),
+    uniqueIndex('incident_updates_idempotency_key_idx').on(t.idempotencyKey),
   ],
 );
 

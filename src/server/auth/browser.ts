@@ -5,7 +5,9 @@
 import type { AstroCookies } from 'astro';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/client.ts';
+import type { Caller } from '../services.ts';
 import { attemptLogin } from './login.ts';
+import { UnauthorizedError } from './permissions.ts';
 import { createSession, deleteSession, SESSION_COOKIE, sessionCookieOptions } from './sessions.ts';
 
 type BrowserContext = { request: Request; cookies: AstroCookies; clientAddress: string };
@@ -72,4 +74,11 @@ function clientIp(ctx: BrowserContext): string {
   } catch {
     return 'unknown';
   }
+}
+
+/** The service caller for the signed-in person (pages under /admin always have one: the middleware guards them). */
+export function callerFrom(locals: App.Locals, clientAddress?: string): Caller {
+  const user = locals.user;
+  if (!user) throw new UnauthorizedError('Sign in first.');
+  return { type: 'user', id: user.id, name: user.name || user.email, role: user.role, ip: clientAddress ?? null };
 }

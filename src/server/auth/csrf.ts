@@ -19,14 +19,31 @@ export const CSRF_COOKIE = 'vigie_csrf';
  *   per-visitor token; the worst a forged sign-up can do is send a confirmation email,
  *   which is rate-limited and needs a click to take effect.
  */
-export const CSRF_EXEMPT_PREFIXES = ['/api/', '/unsubscribe', '/subscribe'] as const;
+export const CSRF_EXEMPT_PREFIXES = ['/api', '/unsubscribe', '/subscribe'] as const;
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Whether a request must carry a valid CSRF token. */
 export function needsCsrfCheck(method: string, pathname: string): boolean {
   if (SAFE_METHODS.has(method.toUpperCase())) return false;
-  return !CSRF_EXEMPT_PREFIXES.some((p) => pathname === p.replace(/\/$/, '') || pathname.startsWith(p));
+  return !under(pathname, CSRF_EXEMPT_PREFIXES);
+}
+
+/**
+ * Paths whose state-changing requests may come from another origin: the bearer-token API
+ * (scripts send no Origin) and one-click unsubscribe (mailbox providers' servers).
+ */
+export const CROSS_ORIGIN_PREFIXES = ['/api', '/unsubscribe'] as const;
+
+/**
+ * The Origin check Astro's `checkOrigin` would do, with the exemptions above: a browser
+ * always sends Origin on a POST, so a different one means a cross-site form.
+ */
+export function isCrossSiteRequest(method: string, url: URL, origin: string | null): boolean {
+  if (SAFE_METHODS.has(method.toUpperCase())) return false;
+  if (CROSS_ORIGIN_PREFIXES.some((p) => url.pathname === p.replace(/\/$/, '') || url.pathname.startsWith(p)))
+    return false;
+  return origin !== null && origin !== url.origin;
 }
 
 /** The token a request presents: header first, then the form field. */
@@ -49,4 +66,9 @@ export function csrfTokensMatch(presented: string | null, expected: string | nul
   const a = Buffer.from(presented);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Whether a path is one of the prefixes or below one, segment-wise (`/api` covers `/api/v1`, not `/apiary`). */
+function under(pathname: string, prefixes: readonly string[]): boolean {
+  return prefixes.some((p) => pathname === p || pathname.startsWith(`${p}/`));
 }

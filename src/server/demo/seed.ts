@@ -6,12 +6,11 @@
  */
 import { count } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { components, incidents, settings, templates } from '../../db/schema/index.ts';
+import { components, incidents, settings } from '../../db/schema/index.ts';
 import type { ComponentStatus } from '../../domain/enums.ts';
 import type { Actor } from '../audit/service.ts';
 import { createComponent, createGroup } from '../components/service.ts';
 import { createIncident, postUpdate } from '../incidents/service.ts';
-import { newId } from '../ids.ts';
 import { getSettings } from '../settings/queries.ts';
 
 const actor: Actor = { type: 'system', name: 'Demo' };
@@ -271,32 +270,7 @@ export async function seedDemo(db: Db, now = new Date()): Promise<{ components: 
   });
   incidentCount++;
 
-  await db.insert(templates).values([
-    {
-      id: newId(),
-      name: 'Investigating (customers)',
-      audience: 'external',
-      title: '{{component}} issues',
-      status: 'investigating',
-      body: 'We are investigating reports of {{symptom}} affecting {{component}}. Next update within {{next_update}}.',
-    },
-    {
-      id: newId(),
-      name: 'Resolved (customers)',
-      audience: 'external',
-      title: '',
-      status: 'resolved',
-      body: 'This incident is resolved: {{component}} has been working normally since {{resolved_at}}. We are sorry for the disruption.',
-    },
-    {
-      id: newId(),
-      name: 'Internal recap',
-      audience: 'internal',
-      title: '',
-      status: 'resolved',
-      body: 'Impact: {{impact}}\nDuration: {{duration}}\nSupport cases: {{support_cases}}\nPost-mortem owner: {{owner}}',
-    },
-  ]);
+  // Templates: the defaults every install gets (drizzle/0003_default_templates.sql).
 
   return { components: Object.keys(ids).length, incidents: incidentCount };
 }

@@ -147,7 +147,8 @@ export function statusJson(data: StatusPageData): V2Status {
   return { indicator, description };
 }
 
-type Ctx = { siteUrl: string; pageId: string };
+/** What the serializers need besides the data: the public base URL and the page id. */
+export type Ctx = { siteUrl: string; pageId: string };
 
 function context(data: StatusPageData, siteUrl: string): Ctx {
   return { siteUrl: siteUrl.replace(/\/+$/, ''), pageId: data.settings.pageId };
@@ -176,7 +177,7 @@ function componentListJson(data: StatusPageData, ctx: Ctx): V2Component[] {
   );
 }
 
-function componentJson(c: ComponentView, ctx: Ctx): V2Component {
+export function componentJson(c: ComponentView, ctx: Ctx): V2Component {
   return {
     id: c.id,
     name: c.name,
@@ -213,7 +214,7 @@ function groupJson(g: GroupView, ctx: Ctx): V2Component {
   };
 }
 
-function incidentJson(i: IncidentView, ctx: Ctx): V2Incident {
+export function incidentJson(i: IncidentView, ctx: Ctx): V2Incident {
   return {
     id: i.id,
     name: i.name,
@@ -237,7 +238,7 @@ function incidentJson(i: IncidentView, ctx: Ctx): V2Incident {
   };
 }
 
-function maintenanceJson(m: IncidentView, ctx: Ctx): V2Maintenance {
+export function maintenanceJson(m: IncidentView, ctx: Ctx): V2Maintenance {
   return {
     ...incidentJson(m, ctx),
     scheduled_for: isoOrNull(m.scheduledFor),
@@ -245,7 +246,7 @@ function maintenanceJson(m: IncidentView, ctx: Ctx): V2Maintenance {
   };
 }
 
-function updateJson(u: UpdateView): V2IncidentUpdate {
+export function updateJson(u: UpdateView): V2IncidentUpdate {
   return {
     id: u.id,
     status: u.status,

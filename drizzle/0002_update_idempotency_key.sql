@@ -1,0 +1,2 @@
+ALTER TABLE "incident_updates" ADD COLUMN "idempotency_key" text;--> statement-breakpoint
+CREATE UNIQUE INDEX "incident_updates_idempotency_key_idx" ON "incident_updates" USING btree ("idempotency_key");
