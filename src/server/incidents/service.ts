@@ -33,6 +33,7 @@ import { getSettings } from '../settings/queries.ts';
 import { CLOSED_STATUSES as CLOSED, UNRESOLVED_INCIDENT_STATUSES } from '../status-page/queries.ts';
 import { DEFAULT_TEMPLATE_IDS } from '../templates/defaults.ts';
 import { aKind, statusesOf } from '../templates/service.ts';
+import { loadComponentIndex } from '../status-page/queries.ts';
 import { fillTemplateText, templateValues } from '../templates/values.ts';
 import { withIdempotency } from './idempotency.ts';
 import {
@@ -220,9 +221,7 @@ export async function openIncident(
         startedAt: at,
         scheduledFor: data.scheduledFor,
         scheduledUntil: data.scheduledUntil,
-        components: [...new Set([...Object.keys(changed), ...linkedIds])]
-          .filter((id) => known.has(id))
-          .map((id) => ({ name: known.get(id)! })),
+        componentIds: [...new Set([...Object.keys(changed), ...linkedIds])],
         impactCustomer: data.impactCustomer,
         supportCases: data.supportCases,
       },
@@ -346,9 +345,7 @@ async function addUpdate(
         ...incident,
         status: status ?? incident.status,
         resolvedAt: incident.resolvedAt ?? (status && CLOSED_STATUSES.includes(status) ? at : null),
-        components: [...new Set([...linkedIds, ...Object.keys(explicit)])]
-          .filter((id) => known.has(id))
-          .map((id) => ({ name: known.get(id)! })),
+        componentIds: [...new Set([...linkedIds, ...Object.keys(explicit)])],
       },
       problems,
       at,
@@ -560,7 +557,7 @@ async function fillFromTemplate(
   tx: Db,
   templateId: string,
   kind: IncidentKind,
-  incident: Parameters<typeof templateValues>[0],
+  incident: Omit<Parameters<typeof templateValues>[0], 'components'> & { componentIds: string[] },
   problems: Problems,
   now = new Date(),
 ): Promise<FilledFromTemplate | null> {
@@ -574,8 +571,12 @@ async function fillFromTemplate(
     return null;
   }
   const settings = await getSettings(tx);
+  // A text written for customers names public components only: an internal component's
+  // name must never reach a public update through {{components}}.
+  const index = await loadComponentIndex(tx, template.audience === 'external' ? 'public' : 'internal');
+  const components = incident.componentIds.filter((id) => index.has(id)).map((id) => ({ name: index.get(id)!.name }));
   return {
-    ...fillTemplateText(template, templateValues(incident, settings, now)),
+    ...fillTemplateText(template, templateValues({ ...incident, components }, settings, now)),
     status: template.status,
     name: template.name,
   };

@@ -1,13 +1,14 @@
 import { hash, verify } from '@node-rs/argon2';
-import { count, eq } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, isNull } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/client.ts';
 import { apiTokens, users } from '../../db/schema/index.ts';
 import { ROLES, type Role } from '../../domain/enums.ts';
 import { recordAudit, type Actor } from '../audit/service.ts';
-import { ConflictError, ValidationError } from '../errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { hashSecret, newId, newSecret } from '../ids.ts';
 import { deleteUserSessions } from '../auth/sessions.ts';
+import { authorize, parseInput, type Caller } from '../services.ts';
 
 /** argon2id (`Algorithm.Argon2id` is 2: a const enum, which isolatedModules cannot import) with OWASP's minimum: 19 MiB, 2 passes, 1 lane. */
 const ARGON2_OPTIONS = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
@@ -172,4 +173,210 @@ export async function ensureFirstAdmin(
     if (err instanceof ConflictError) return null;
     throw err;
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// Staff administration from the admin area ('users:manage' and 'tokens:manage': admin).
+// Every verb checks the permission, writes in one transaction and records an audit entry
+// with the values before and after.
+
+export type User = typeof users.$inferSelect;
+export type ApiToken = typeof apiTokens.$inferSelect;
+/** A user as the admin area lists it: never the password hash. */
+export type UserSummary = Omit<User, 'passwordHash'>;
+/** A token as the admin area lists it: never the hash. */
+export type ApiTokenSummary = Omit<ApiToken, 'tokenHash'>;
+
+const roleField = () => z.enum(ROLES, { error: `Choose a role: ${ROLES.join(', ')}` });
+
+/** Every user, admins first, then by email. Needs 'users:manage'. */
+export async function listUsers(db: Db, caller: Caller): Promise<UserSummary[]> {
+  authorize(caller, 'users:manage');
+  const { passwordHash: _, ...columns } = getTableColumns(users);
+  const rows = await db.select(columns).from(users).orderBy(asc(users.email));
+  return rows.sort((a, b) => ROLES.indexOf(b.role) - ROLES.indexOf(a.role) || a.email.localeCompare(b.email));
+}
+
+/** One user, or NotFoundError. Needs 'users:manage'. */
+export async function getUser(db: Db, caller: Caller, id: string): Promise<UserSummary> {
+  authorize(caller, 'users:manage');
+  const { passwordHash: _, ...columns } = getTableColumns(users);
+  const [row] = await db.select(columns).from(users).where(eq(users.id, id));
+  if (!row) throw new NotFoundError(`User ${id} does not exist`);
+  return row;
+}
+
+/**
+ * Creates a staff account. Without a password, one is generated; either way the plain
+ * password is returned once (`generated` says which), and only its hash is stored.
+ */
+export async function addUser(
+  db: Db,
+  caller: Caller,
+  input: { email: string; name?: string; role: string; password?: string },
+): Promise<{ user: UserSummary; password: string; generated: boolean }> {
+  authorize(caller, 'users:manage');
+  const generated = !input.password;
+  const password = input.password || generatePassword();
+  const { passwordHash: _, ...user } = await createUser(db, caller, {
+    email: (input.email ?? '').trim(),
+    name: input.name,
+    role: input.role,
+    password,
+  });
+  return { user, password, generated };
+}
+
+/**
+ * Changes a user's role and ends their sessions (the next page they open asks them to sign
+ * in, with the new role). Refuses to leave Vigie without an active admin.
+ */
+export async function changeUserRole(db: Db, caller: Caller, id: string, role: string): Promise<UserSummary> {
+  authorize(caller, 'users:manage');
+  const next = parseInput(z.object({ role: roleField() }), { role }).role;
+  return db.transaction(async (tx) => {
+    const { user: before, activeAdminIds } = await lockForStaffChange(tx, id);
+    if (before.role === next) return withoutHash(before);
+    keepOneAdmin(before, activeAdminIds, 'demote');
+    const [row] = await tx.update(users).set({ role: next, updatedAt: new Date() }).where(eq(users.id, id)).returning();
+    await deleteUserSessions(tx, id);
+    await recordAudit(
+      tx,
+      caller,
+      'user.role_change',
+      { type: 'user', id },
+      { before: { role: before.role }, after: { role: next } },
+    );
+    return withoutHash(row);
+  });
+}
+
+/**
+ * Disables a user (they can no longer sign in; their sessions end) or enables them again.
+ * Refuses to disable the last active admin.
+ */
+export async function setUserDisabled(db: Db, caller: Caller, id: string, disabled: boolean): Promise<UserSummary> {
+  authorize(caller, 'users:manage');
+  return db.transaction(async (tx) => {
+    const { user: before, activeAdminIds } = await lockForStaffChange(tx, id);
+    if (Boolean(before.disabledAt) === disabled) return withoutHash(before);
+    if (disabled) keepOneAdmin(before, activeAdminIds, 'disable');
+    const now = new Date();
+    const [row] = await tx
+      .update(users)
+      .set({ disabledAt: disabled ? now : null, updatedAt: now })
+      .where(eq(users.id, id))
+      .returning();
+    if (disabled) await deleteUserSessions(tx, id);
+    await recordAudit(
+      tx,
+      caller,
+      disabled ? 'user.disable' : 'user.enable',
+      { type: 'user', id },
+      { before: { disabled: !disabled }, after: { disabled } },
+    );
+    return withoutHash(row);
+  });
+}
+
+/**
+ * Gives a user a new generated password, returned once, and ends their sessions. Also
+ * clears a sign-in lockout, so the person can use it at once.
+ */
+export async function resetUserPassword(
+  db: Db,
+  caller: Caller,
+  id: string,
+): Promise<{ user: UserSummary; password: string }> {
+  authorize(caller, 'users:manage');
+  const password = generatePassword();
+  const passwordHash = await hashPassword(password);
+  return db.transaction(async (tx) => {
+    await lockUser(tx, id);
+    const [row] = await tx
+      .update(users)
+      .set({ passwordHash, failedLogins: 0, lockedUntil: null, updatedAt: new Date() })
+      .where(eq(users.id, id))
+      .returning();
+    await deleteUserSessions(tx, id);
+    // The password itself never goes into the log.
+    await recordAudit(tx, caller, 'user.password_reset', { type: 'user', id }, { after: { password: 'generated' } });
+    return { user: withoutHash(row), password };
+  });
+}
+
+/** Every API token, newest first (revoked ones included). Needs 'tokens:manage'. */
+export async function listApiTokens(db: Db, caller: Caller): Promise<ApiTokenSummary[]> {
+  authorize(caller, 'tokens:manage');
+  const { tokenHash: _, ...columns } = getTableColumns(apiTokens);
+  return db.select(columns).from(apiTokens).orderBy(desc(apiTokens.createdAt), asc(apiTokens.name));
+}
+
+/** Creates an API token after checking 'tokens:manage'; the plain token is returned once. */
+export async function issueApiToken(
+  db: Db,
+  caller: Caller,
+  input: { name: string; role: string },
+): Promise<{ token: string; row: ApiTokenSummary }> {
+  authorize(caller, 'tokens:manage');
+  const { token, row } = await createApiToken(db, caller, input);
+  const { tokenHash: _, ...summary } = row;
+  return { token, row: summary };
+}
+
+/** Revokes an API token: it stops working at once. Revoking it again changes nothing. */
+export async function revokeApiToken(db: Db, caller: Caller, id: string): Promise<ApiTokenSummary> {
+  authorize(caller, 'tokens:manage');
+  return db.transaction(async (tx) => {
+    const [before] = await tx.select().from(apiTokens).where(eq(apiTokens.id, id)).for('update');
+    if (!before) throw new NotFoundError(`API token ${id} does not exist`);
+    let row = before;
+    if (!before.revokedAt) {
+      [row] = await tx.update(apiTokens).set({ revokedAt: new Date() }).where(eq(apiTokens.id, id)).returning();
+      await recordAudit(
+        tx,
+        caller,
+        'api_token.revoke',
+        { type: 'api_token', id },
+        { before: { name: before.name, revoked: false }, after: { name: row.name, revoked: true } },
+      );
+    }
+    const { tokenHash: _, ...summary } = row;
+    return summary;
+  });
+}
+
+async function lockUser(tx: Db, id: string): Promise<User> {
+  const [row] = await tx.select().from(users).where(eq(users.id, id)).for('update');
+  if (!row) throw new NotFoundError(`User ${id} does not exist`);
+  return row;
+}
+
+/**
+ * Locks the active admins' rows (in id order, so concurrent changes queue instead of
+ * deadlocking), then the user's. Two admins demoting each other at once therefore run one
+ * after the other, and the second sees that the first is no longer an admin.
+ */
+async function lockForStaffChange(tx: Db, id: string): Promise<{ user: User; activeAdminIds: string[] }> {
+  const admins = await tx
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.role, 'admin'), isNull(users.disabledAt)))
+    .orderBy(asc(users.id))
+    .for('update');
+  return { user: await lockUser(tx, id), activeAdminIds: admins.map((a) => a.id) };
+}
+
+/** Throws ConflictError when `user` is the only active admin. */
+function keepOneAdmin(user: User, activeAdminIds: string[], verb: 'demote' | 'disable'): void {
+  if (user.role !== 'admin' || user.disabledAt) return;
+  if (activeAdminIds.some((adminId) => adminId !== user.id)) return;
+  throw new ConflictError(
+    `${user.email} is the last active admin: make someone else an admin before you ${verb} this account.`,
+  );
+}
+
+function withoutHash(row: User): UserSummary {
+  const { passwordHash: _, ...rest } = row;
+  return rest;
 }

@@ -1,0 +1,75 @@
+/**
+ * The admin page of page settings (/admin/settings, admin only): name, home link, time
+ * zone, locale, sender address, and the Sev 1-3 definitions responders read when they
+ * declare an incident.
+ */
+import type { Db } from '../../db/client.ts';
+import { SEVERITIES } from '../../domain/enums.ts';
+import { runForm, type FormState } from '../forms.ts';
+import { authorize, type Caller } from '../services.ts';
+import { getSettings, type Settings } from '../settings/queries.ts';
+import { severityDefinitionsOf, updateSettings } from '../settings/service.ts';
+import { adminPage, blankForm, placeErrors, submitted, text, type PageOutcome } from './page.ts';
+
+const SEVERITY_FIELDS = SEVERITIES.flatMap((s) => [
+  `severity_definitions.${s}.label`,
+  `severity_definitions.${s}.description`,
+]);
+export const SETTINGS_FIELDS = ['page_name', 'home_url', 'time_zone', 'locale', 'email_from', ...SEVERITY_FIELDS];
+
+export type SettingsView = {
+  form: FormState;
+  severities: readonly number[];
+  /** Every zone this server knows, for the input's suggestions. */
+  timeZones: string[];
+};
+
+/** /admin/settings: GET shows the form; POST saves every field. */
+export function loadSettingsPage(db: Db, caller: Caller, request: Request): Promise<PageOutcome<SettingsView>> {
+  return adminPage<SettingsView>(async () => {
+    authorize(caller, 'settings:manage');
+    const form = await submitted(request);
+    let state = blankForm(settingsValues(await getSettings(db)));
+    if (form) {
+      const values = Object.fromEntries(SETTINGS_FIELDS.map((f) => [f, text(form, f)]));
+      const definition = (s: number) => ({
+        label: values[`severity_definitions.${s}.label`],
+        description: values[`severity_definitions.${s}.description`],
+      });
+      state = await runForm(values, async () => {
+        await updateSettings(db, caller, {
+          pageName: values.page_name,
+          homeUrl: values.home_url,
+          timeZone: values.time_zone,
+          locale: values.locale,
+          emailFrom: values.email_from,
+          severityDefinitions: { 1: definition(1), 2: definition(2), 3: definition(3) },
+        });
+        return 'The settings are saved. The public pages show them within a few seconds.';
+      });
+      if (state.status === 200) state = { ...state, values: settingsValues(await getSettings(db)) };
+      state.errors = placeErrors(state.errors, SETTINGS_FIELDS);
+    }
+    return {
+      status: state.status,
+      view: { form: state, severities: SEVERITIES, timeZones: Intl.supportedValuesOf('timeZone') },
+    };
+  });
+}
+
+function settingsValues(s: Settings): Record<string, string> {
+  const definitions = severityDefinitionsOf(s);
+  return {
+    page_name: s.pageName,
+    home_url: s.homeUrl ?? '',
+    time_zone: s.timeZone,
+    locale: s.locale,
+    email_from: s.emailFrom ?? '',
+    ...Object.fromEntries(
+      SEVERITIES.flatMap((n) => [
+        [`severity_definitions.${n}.label`, definitions[n].label],
+        [`severity_definitions.${n}.description`, definitions[n].description],
+      ]),
+    ),
+  };
+}

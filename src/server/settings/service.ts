@@ -1,0 +1,121 @@
+/**
+ * Page settings ('settings:manage': admin): the page's name, home link, time zone, locale,
+ * sender address and the written severity definitions. One row (see getSettings).
+ */
+import { eq } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Db } from '../../db/client.ts';
+import { settings, type SeverityDefinitions } from '../../db/schema/index.ts';
+import { DEFAULT_SEVERITY_DEFINITIONS } from '../../domain/severity.ts';
+import { isValidTimeZone } from '../../domain/time.ts';
+import { recordAudit } from '../audit/service.ts';
+import { nameField, optionalText, optionalUrl } from '../fields.ts';
+import { enqueue } from '../outbox/service.ts';
+import { authorize, changes, invalid, parseInput, type Caller } from '../services.ts';
+import { getSettings, type Settings } from './queries.ts';
+
+/** `Name <address@example.com>` or a bare address. */
+const SENDER = /^(?:[^<>@\r\n]{0,200}<[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+)$/;
+
+const severityDefinition = () =>
+  z.object(
+    {
+      label: nameField('severity', 40),
+      description: z
+        .string({ error: 'Describe this severity' })
+        .trim()
+        .min(1, 'Describe this severity')
+        .max(1_000, 'Keep it under 1000 characters'),
+    },
+    { error: 'Send a label and a description' },
+  );
+
+export const UpdateSettingsSchema = z.object({
+  pageName: nameField('page', 100).optional(),
+  /** The company's own site, linked from the header; http(s) only. '' or null removes it. */
+  homeUrl: optionalUrl(),
+  /** An IANA zone: dates, the uptime days and the maintenance forms use it. */
+  timeZone: z
+    .string({ error: 'Choose a time zone' })
+    .trim()
+    .refine(isValidTimeZone, 'Use a time zone name such as Europe/Paris or UTC (not an offset)')
+    .optional(),
+  /** A BCP 47 locale for dates, e.g. en, en-GB, fr. */
+  locale: z
+    .string({ error: 'Enter a locale' })
+    .trim()
+    .min(1, 'Enter a locale such as en or fr-FR')
+    .max(35, 'Enter a locale such as en or fr-FR')
+    .transform((value, ctx) => {
+      try {
+        return Intl.getCanonicalLocales(value)[0];
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'Enter a locale such as en or fr-FR' });
+        return z.NEVER;
+      }
+    })
+    .optional(),
+  /** The sender of subscriber emails; '' or null falls back to EMAIL_FROM. */
+  emailFrom: optionalText(320).refine(
+    (v) => v == null || SENDER.test(v),
+    'Enter an address like status@example.com or "Acme Status <status@example.com>"',
+  ),
+  /** Sev 1-3 label and description; null restores the defaults. */
+  severityDefinitions: z
+    .object(
+      { 1: severityDefinition(), 2: severityDefinition(), 3: severityDefinition() },
+      { error: 'Send a definition for severities 1, 2 and 3' },
+    )
+    .nullish(),
+});
+export type UpdateSettingsInput = z.input<typeof UpdateSettingsSchema>;
+
+/** The definitions the UI shows: the stored ones, or the defaults. */
+export function severityDefinitionsOf(row: Pick<Settings, 'severityDefinitions'>): SeverityDefinitions {
+  return row.severityDefinitions ?? defaultSeverityDefinitions();
+}
+
+/** The default Sev 1-3 labels and descriptions (src/domain/severity.ts). */
+export function defaultSeverityDefinitions(): SeverityDefinitions {
+  const [one, two, three] = DEFAULT_SEVERITY_DEFINITIONS.map((d) => ({ label: d.label, description: d.summary }));
+  return { 1: one, 2: two, 3: three };
+}
+
+/** Changes the page settings; fields left out stay as they are. */
+export async function updateSettings(db: Db, caller: Caller, input: UpdateSettingsInput): Promise<Settings> {
+  authorize(caller, 'settings:manage');
+  const data = parseInput(UpdateSettingsSchema, input);
+  if (Object.values(data).every((v) => v === undefined)) invalid('_', 'Nothing to change: send at least one setting');
+  let severityDefinitions: SeverityDefinitions | null | undefined = data.severityDefinitions;
+  // Definitions equal to the defaults are stored as "defaults", so a later change of the defaults reaches them.
+  if (severityDefinitions && JSON.stringify(severityDefinitions) === JSON.stringify(defaultSeverityDefinitions())) {
+    severityDefinitions = null;
+  }
+  await getSettings(db);
+  return db.transaction(async (tx) => {
+    const [before] = await tx.select().from(settings).where(eq(settings.id, 1)).for('update');
+    const [row] = await tx
+      .update(settings)
+      .set({ ...data, severityDefinitions, updatedAt: new Date() })
+      .where(eq(settings.id, 1))
+      .returning();
+    const diff = changes(settingsAudit(before), settingsAudit(row));
+    if (Object.keys(diff.after).length) {
+      await recordAudit(tx, caller, 'settings.update', { type: 'settings', id: '1' }, diff);
+      // The name, link, zone and locale are on every public page.
+      await enqueue(tx, 'snapshot.invalidate', {});
+    }
+    return row;
+  });
+}
+
+function settingsAudit(s: Settings): Record<string, unknown> {
+  return {
+    pageName: s.pageName,
+    homeUrl: s.homeUrl,
+    timeZone: s.timeZone,
+    locale: s.locale,
+    emailFrom: s.emailFrom,
+    severityDefinitions: s.severityDefinitions,
+  };
+}
