@@ -5,9 +5,10 @@
  */
 import { loadConfig, type Config } from '../config.ts';
 import { openDatabase, type DatabaseHandle, type Db } from '../db/client.ts';
+import { createMailer, type Mailer } from './notify/mailer.ts';
 import { ensureFirstAdmin } from './users/service.ts';
 
-export type App = { config: Config; db: Db; database: DatabaseHandle };
+export type App = { config: Config; db: Db; database: DatabaseHandle; mailer: Mailer };
 
 const KEY = Symbol.for('vigie.app');
 type Holder = { [KEY]?: Promise<App> };
@@ -32,7 +33,8 @@ async function openApp(): Promise<App> {
     await database.close().catch(() => {});
     throw err;
   }
-  return { config, db: database.db, database };
+  const mailer = createMailer({ apiKey: config.resendApiKey, dataDir: config.dataDir, from: config.emailFrom });
+  return { config, db: database.db, database, mailer };
 }
 
 /** Closes the shared App, if open (tests, shutdown). */

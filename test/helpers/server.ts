@@ -83,9 +83,12 @@ export async function startScenarioServer<P = undefined>(
   const scenario = await seedScenario(db.handle.db);
   const prepared = (await options.prepare?.(db.handle.db, scenario)) as P;
   await db.close();
-  const server = await startServer({ ...db.env, ...env });
+  const serverEnv = { ...db.env, ...env };
+  const server = await startServer(serverEnv);
   return {
     server,
+    /** The env the server runs with (its VIGIE_DATA_DIR holds the mail sink). */
+    env: serverEnv,
     scenario,
     prepared,
     async stop() {

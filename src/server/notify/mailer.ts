@@ -1,0 +1,164 @@
+/**
+ * Sending one email. With a Resend API key, through the resend SDK; without one, into the
+ * local mail sink: each message becomes an RFC 5322 `.eml` file under `<dataDir>/mail/`,
+ * named so that `ls` lists them oldest first. A message is never dropped silently: a
+ * failure throws (MailerError for the provider's refusals).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Resend } from 'resend';
+
+export type MailMessage = {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  /** Extra headers, e.g. `List-Unsubscribe` and `List-Unsubscribe-Post`. */
+  headers?: Record<string, string>;
+};
+
+export type Mailer = {
+  /** Sends one message; `id` is the provider's id, or the `.eml` file name in the sink. */
+  send(message: MailMessage): Promise<{ id: string }>;
+  /** 'resend' or 'sink', for logs and the start banner. */
+  readonly kind: 'resend' | 'sink';
+};
+
+export type MailerOptions = { apiKey?: string; dataDir: string; from: string };
+
+/** The provider refused or failed: `code` is Resend's error name, `statusCode` its HTTP status. */
+export class MailerError extends Error {
+  override readonly name = 'MailerError';
+  readonly code: string;
+  readonly statusCode: number | null;
+  constructor(message: string, code: string, statusCode: number | null) {
+    super(message);
+    this.code = code;
+    this.statusCode = statusCode;
+  }
+}
+
+export function createMailer(options: MailerOptions): Mailer {
+  return options.apiKey ? resendMailer(options.apiKey, options.from) : sinkMailer(options.dataDir, options.from);
+}
+
+function resendMailer(apiKey: string, from: string): Mailer {
+  const resend = new Resend(apiKey);
+  return {
+    kind: 'resend',
+    async send(message) {
+      checkHeaders(message.headers);
+      // The SDK answers { data, error } and does not throw on a refusal.
+      const { data, error } = await resend.emails.send({
+        from,
+        to: message.to,
+        subject: message.subject,
+        text: message.text,
+        html: message.html,
+        headers: message.headers,
+      });
+      if (error) throw new MailerError(`Resend refused the email: ${error.message}`, error.name, error.statusCode);
+      if (!data?.id) throw new MailerError('Resend answered without an email id', 'application_error', null);
+      return { id: data.id };
+    },
+  };
+}
+
+function sinkMailer(dataDir: string, from: string): Mailer {
+  const dir = path.join(dataDir, 'mail');
+  return {
+    kind: 'sink',
+    async send(message) {
+      await mkdir(dir, { recursive: true });
+      const name = sinkFileName(new Date());
+      // 'wx': never overwrite another message, whatever happens to the names.
+      await writeFile(path.join(dir, name), buildEml(message, from), { flag: 'wx' });
+      return { id: name };
+    },
+  };
+}
+
+let sequence = 0;
+
+/** `20261125T144325123Z-000001-1a2b3c4d.eml`: time, a per-process counter, then randomness. */
+export function sinkFileName(now: Date): string {
+  const stamp = now.toISOString().replace(/[-:.]/g, '');
+  sequence = (sequence + 1) % 1_000_000;
+  return `${stamp}-${String(sequence).padStart(6, '0')}-${randomBytes(4).toString('hex')}.eml`;
+}
+
+/** The whole message as RFC 5322 text with CRLF line ends: multipart/alternative, text then HTML. */
+export function buildEml(message: MailMessage, from: string, now = new Date()): string {
+  checkHeaders(message.headers);
+  for (const value of [message.to, message.subject, from]) checkHeaderValue(value);
+  const boundary = `=_vigie_${randomBytes(12).toString('hex')}`;
+  const domain = from.match(/@([^>\s]+)>?\s*$/)?.[1] ?? 'localhost';
+  const lines = [
+    `From: ${encodeAddress(from)}`,
+    `To: ${encodeAddress(message.to)}`,
+    `Subject: ${encodeWord(message.subject)}`,
+    `Date: ${now.toUTCString().replace('GMT', '+0000')}`,
+    `Message-ID: <${randomBytes(16).toString('hex')}@${domain}>`,
+    'MIME-Version: 1.0',
+    ...Object.entries(message.headers ?? {}).map(([name, value]) => `${name}: ${value}`),
+    `Content-Type: multipart/alternative; boundary="${boundary}"`,
+    '',
+    `--${boundary}`,
+    ...part('text/plain', message.text),
+    `--${boundary}`,
+    ...part('text/html', message.html),
+    `--${boundary}--`,
+    '',
+  ];
+  return lines.join('\r\n');
+}
+
+function part(type: string, body: string): string[] {
+  return [
+    `Content-Type: ${type}; charset=utf-8`,
+    'Content-Transfer-Encoding: base64',
+    '',
+    ...(Buffer.from(body.replace(/\r?\n/g, '\r\n'), 'utf8')
+      .toString('base64')
+      .match(/.{1,76}/g) ?? ['']),
+  ];
+}
+
+/** RFC 2047: a header text with anything beyond printable ASCII becomes `=?UTF-8?B?…?=` words. */
+export function encodeWord(text: string): string {
+  if (/^[\x20-\x7e]*$/.test(text)) return text;
+  // Encoded words are at most 75 characters: split on whole characters, ~45 bytes each.
+  const words: string[] = [];
+  let chunk = '';
+  for (const ch of text) {
+    if (Buffer.byteLength(chunk + ch) > 45) {
+      words.push(chunk);
+      chunk = '';
+    }
+    chunk += ch;
+  }
+  if (chunk) words.push(chunk);
+  return words.map((w) => `=?UTF-8?B?${Buffer.from(w).toString('base64')}?=`).join('\r\n ');
+}
+
+/** `Zoé <z@example.com>` → the display name encoded, the address as it is. */
+function encodeAddress(address: string): string {
+  const m = address.match(/^\s*(.*?)\s*<([^>]+)>\s*$/);
+  if (!m || !m[1]) return address.trim();
+  const name = m[1].replace(/^"|"$/g, '');
+  const shown = /^[\x20-\x7e]*$/.test(name) ? `"${name.replace(/["\\]/g, '\\$&')}"` : encodeWord(name);
+  return `${shown} <${m[2]}>`;
+}
+
+function checkHeaders(headers: Record<string, string> | undefined): void {
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (!/^[A-Za-z0-9-]+$/.test(name)) throw new Error(`Invalid email header name: ${name}`);
+    checkHeaderValue(value);
+  }
+}
+
+/** A line break in a header value would let it add headers of its own. */
+function checkHeaderValue(value: string): void {
+  if (/[\r\n]/.test(value)) throw new Error('An email header value must not contain a line break');
+}

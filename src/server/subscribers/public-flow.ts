@@ -1,0 +1,284 @@
+/**
+ * The public subscription flow (no login): sign up with double opt-in, confirm, unsubscribe.
+ *
+ * - `subscribe` answers the same for a new, a pending and an already-confirmed address, so
+ *   the form cannot tell who is subscribed. A new or pending address (or one that
+ *   unsubscribed) gets a fresh confirmation link; an already-confirmed one gets a short
+ *   "you are already subscribed" notice without any link (its manage token is only stored
+ *   hashed, and issuing a new one would break the links in the emails it already has); a
+ *   suppressed address (bounce, complaint) gets nothing.
+ * - Rate limits: 10 sign-ups an hour per IP (beyond: 429), and 3 emails an hour per address.
+ *   Beyond the second, the answer stays the same but nothing is sent or changed, so a flood
+ *   of sign-ups cannot mail a victim without bound, nor tell anything.
+ * - Tokens are 256-bit secrets; only their SHA-256 is stored. A confirmation link lasts 48 h
+ *   and works once. Confirming issues the manage token (unsubscribe link) afresh: nobody
+ *   holds the previous one before the first confirmation.
+ */
+import { and, asc, eq, isNull } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Db } from '../../db/client.ts';
+import { componentGroups, subscriberComponents, subscribers } from '../../db/schema/index.ts';
+import { ServiceError } from '../errors.ts';
+import { hashSecret, newId, newSecret } from '../ids.ts';
+import type { Mailer } from '../notify/mailer.ts';
+import { hitRateLimit } from '../rate-limit.ts';
+import { isUniqueViolation, parseInput, Problems } from '../services.ts';
+import { loadComponentIndex } from '../status-page/queries.ts';
+import { normalizeEmail } from './schemas.ts';
+
+export const CONFIRM_TTL_MS = 48 * 3600_000;
+export const SUBSCRIBE_IP_LIMIT = { limit: 10, windowSeconds: 3600 };
+export const SUBSCRIBE_EMAIL_LIMIT = { limit: 3, windowSeconds: 3600 };
+
+/** Too many attempts from one place. */
+export class TooManyRequestsError extends ServiceError {
+  override readonly status = 429;
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number) {
+    super('Too many sign-ups from your network. Please try again later.');
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+const SubscribeSchema = z.object({
+  email: z
+    .string({ error: 'Enter an email address' })
+    .max(320, 'This address is too long')
+    .transform(normalizeEmail)
+    .pipe(z.email('Enter a valid email address')),
+  components: z.array(z.string().max(64), { error: 'Choose components from the list' }).max(1_000),
+});
+
+export type SubscribeInput = {
+  email: string;
+  componentIds?: readonly string[];
+  ip: string;
+  siteUrl: string;
+  pageName: string;
+  now?: Date;
+};
+
+/** What happened, for tests and logs; the page shows the same thing whatever it is. */
+export type SubscribeOutcome = 'confirm-sent' | 'already-subscribed-sent' | 'suppressed' | 'limited' | 'race';
+
+/** Signs an address up (double opt-in). Throws ValidationError (422) or TooManyRequestsError (429). */
+export async function subscribe(
+  db: Db,
+  mailer: Mailer,
+  input: SubscribeInput,
+): Promise<{ email: string; outcome: SubscribeOutcome }> {
+  const now = input.now ?? new Date();
+  const data = parseInput(SubscribeSchema, { email: input.email, components: input.componentIds ?? [] });
+  const componentIds = [...new Set(data.components)];
+  const visible = await loadComponentIndex(db, 'public');
+  const unknown = componentIds.filter((id) => !visible.has(id));
+  const problems = new Problems();
+  if (unknown.length) problems.add('components', 'Choose components from the list');
+  problems.throwIfAny();
+
+  const ipHit = await hitRateLimit(db, `subscribe:ip:${input.ip}`, SUBSCRIBE_IP_LIMIT, now);
+  if (!ipHit.allowed) throw new TooManyRequestsError(ipHit.retryAfterSeconds);
+
+  const { email } = data;
+  const [existing] = await db.select().from(subscribers).where(eq(subscribers.email, email));
+  if (existing?.suppressedAt) return { email, outcome: 'suppressed' };
+  const addressHit = await hitRateLimit(db, `subscribe:email:${email.toLowerCase()}`, SUBSCRIBE_EMAIL_LIMIT, now);
+  if (!addressHit.allowed) return { email, outcome: 'limited' };
+
+  if (existing?.confirmedAt && !existing.unsubscribedAt) {
+    await mailer.send(alreadySubscribedEmail(email, input));
+    return { email, outcome: 'already-subscribed-sent' };
+  }
+
+  const token = newSecret();
+  const confirm = {
+    confirmTokenHash: hashSecret(token),
+    confirmExpiresAt: new Date(now.getTime() + CONFIRM_TTL_MS),
+    confirmSentAt: now,
+    allComponents: componentIds.length === 0,
+    updatedAt: now,
+  };
+  try {
+    await db.transaction(async (tx) => {
+      let id = existing?.id;
+      if (id) {
+        await tx.update(subscribers).set(confirm).where(eq(subscribers.id, id));
+        await tx.delete(subscriberComponents).where(eq(subscriberComponents.subscriberId, id));
+      } else {
+        id = newId();
+        await tx
+          .insert(subscribers)
+          .values({ id, email, manageTokenHash: hashSecret(newSecret()), createdAt: now, ...confirm });
+      }
+      if (componentIds.length) {
+        await tx
+          .insert(subscriberComponents)
+          .values(componentIds.map((componentId) => ({ subscriberId: id, componentId })));
+      }
+    });
+  } catch (err) {
+    // The same address signed up twice at once: the other request sends the email.
+    if (isUniqueViolation(err, 'subscribers_email_idx')) return { email, outcome: 'race' };
+    throw err;
+  }
+  const names = componentIds.map((id) => visible.get(id)!.name);
+  await mailer.send(confirmationEmail(email, token, names, input));
+  return { email, outcome: 'confirm-sent' };
+}
+
+export type ConfirmResult = { status: 'ok'; manageToken: string } | { status: 'invalid' } | { status: 'expired' };
+
+/** Confirms a subscription with the token from the email: once, within 48 h. */
+export async function confirmSubscription(db: Db, token: string, now = new Date()): Promise<ConfirmResult> {
+  if (!plausibleToken(token)) return { status: 'invalid' };
+  const hash = hashSecret(token);
+  const [row] = await db.select().from(subscribers).where(eq(subscribers.confirmTokenHash, hash));
+  if (!row) return { status: 'invalid' };
+  if (!row.confirmExpiresAt || row.confirmExpiresAt.getTime() <= now.getTime()) return { status: 'expired' };
+  const manageToken = newSecret();
+  const done = await db
+    .update(subscribers)
+    .set({
+      confirmedAt: now,
+      unsubscribedAt: null,
+      confirmTokenHash: null,
+      confirmExpiresAt: null,
+      manageTokenHash: hashSecret(manageToken),
+      updatedAt: now,
+    })
+    // Two clicks at once: only one wins the token.
+    .where(and(eq(subscribers.id, row.id), eq(subscribers.confirmTokenHash, hash)))
+    .returning({ id: subscribers.id });
+  return done.length ? { status: 'ok', manageToken } : { status: 'invalid' };
+}
+
+/** What a confirmation token would give, without using it (the GET page shows its button only when valid). */
+export async function checkConfirmToken(
+  db: Db,
+  token: string,
+  now = new Date(),
+): Promise<'valid' | 'invalid' | 'expired'> {
+  if (!plausibleToken(token)) return 'invalid';
+  const [row] = await db
+    .select({ expiresAt: subscribers.confirmExpiresAt })
+    .from(subscribers)
+    .where(eq(subscribers.confirmTokenHash, hashSecret(token)));
+  if (!row) return 'invalid';
+  return row.expiresAt && row.expiresAt.getTime() > now.getTime() ? 'valid' : 'expired';
+}
+
+/** Unsubscribes the holder of a manage token; idempotent (already unsubscribed is ok). */
+export async function unsubscribe(db: Db, token: string, now = new Date()): Promise<{ status: 'ok' | 'invalid' }> {
+  if (!plausibleToken(token)) return { status: 'invalid' };
+  const hash = hashSecret(token);
+  const first = await db
+    .update(subscribers)
+    .set({ unsubscribedAt: now, updatedAt: now })
+    .where(and(eq(subscribers.manageTokenHash, hash), isNull(subscribers.unsubscribedAt)))
+    .returning({ id: subscribers.id });
+  if (first.length) return { status: 'ok' };
+  const [known] = await db
+    .select({ id: subscribers.id })
+    .from(subscribers)
+    .where(eq(subscribers.manageTokenHash, hash));
+  return { status: known ? 'ok' : 'invalid' };
+}
+
+/** Whether a manage token is valid, without using it (the GET page shows its button only then). */
+export async function manageTokenExists(db: Db, token: string): Promise<boolean> {
+  if (!plausibleToken(token)) return false;
+  const [row] = await db
+    .select({ id: subscribers.id })
+    .from(subscribers)
+    .where(eq(subscribers.manageTokenHash, hashSecret(token)));
+  return Boolean(row);
+}
+
+/** newSecret(): 43 base64url characters. Anything else is refused without a query. */
+function plausibleToken(token: string): boolean {
+  return /^[A-Za-z0-9_-]{20,100}$/.test(token);
+}
+
+export type SubscribeOption = { id: string; name: string };
+export type SubscribeOptionGroup = { name: string | null; components: SubscribeOption[] };
+
+/** The public components to choose from, grouped and ordered as on the status page. */
+export async function loadSubscribeOptions(db: Db): Promise<SubscribeOptionGroup[]> {
+  const visible = [...(await loadComponentIndex(db, 'public')).values()].sort(
+    (a, b) => a.position - b.position || a.name.localeCompare(b.name),
+  );
+  const groups = await db
+    .select()
+    .from(componentGroups)
+    .where(eq(componentGroups.visibility, 'public'))
+    .orderBy(asc(componentGroups.position), asc(componentGroups.name));
+  type Entry = SubscribeOptionGroup & { position: number };
+  const entries: Entry[] = [];
+  for (const c of visible.filter((c) => !c.groupId)) {
+    entries.push({ name: null, position: c.position, components: [{ id: c.id, name: c.name }] });
+  }
+  for (const g of groups) {
+    const members = visible.filter((c) => c.groupId === g.id).map((c) => ({ id: c.id, name: c.name }));
+    if (members.length) entries.push({ name: g.name, position: g.position, components: members });
+  }
+  entries.sort((a, b) => a.position - b.position);
+  // Neighbouring ungrouped components share one list.
+  const out: SubscribeOptionGroup[] = [];
+  for (const e of entries) {
+    const last = out[out.length - 1];
+    if (e.name === null && last && last.name === null) last.components.push(...e.components);
+    else out.push({ name: e.name, components: [...e.components] });
+  }
+  return out;
+}
+
+type EmailContext = Pick<SubscribeInput, 'siteUrl' | 'pageName'>;
+
+function confirmationEmail(to: string, token: string, componentNames: string[], ctx: EmailContext) {
+  const link = `${ctx.siteUrl}/subscribe/confirm?token=${encodeURIComponent(token)}`;
+  const what = componentNames.length ? componentNames.join(', ') : 'all components';
+  return {
+    to,
+    subject: `Confirm your subscription to ${ctx.pageName} status`,
+    text: [
+      `Someone, hopefully you, asked to receive ${ctx.pageName} status updates by email at this address.`,
+      '',
+      `Components: ${what}`,
+      '',
+      'To confirm, open this link within 48 hours:',
+      link,
+      '',
+      'If you did not ask for this, ignore this email: nothing will be sent to you.',
+    ].join('\n'),
+    html: [
+      `<p>Someone, hopefully you, asked to receive ${escapeHtml(ctx.pageName)} status updates by email at this address.</p>`,
+      `<p>Components: ${escapeHtml(what)}</p>`,
+      `<p><a href="${escapeHtml(link)}">Confirm your subscription</a> (within 48 hours)</p>`,
+      '<p>If you did not ask for this, ignore this email: nothing will be sent to you.</p>',
+    ].join('\n'),
+  };
+}
+
+function alreadySubscribedEmail(to: string, ctx: EmailContext) {
+  return {
+    to,
+    subject: `You are already subscribed to ${ctx.pageName} status`,
+    text: [
+      `Someone, hopefully you, asked to subscribe this address to ${ctx.pageName} status updates.`,
+      'It is already subscribed: there is nothing to do.',
+      '',
+      'To stop the updates or change the components, use the links at the bottom of any update email.',
+      `Status page: ${ctx.siteUrl}/`,
+    ].join('\n'),
+    html: [
+      `<p>Someone, hopefully you, asked to subscribe this address to ${escapeHtml(ctx.pageName)} status updates.</p>`,
+      '<p>It is already subscribed: there is nothing to do.</p>',
+      '<p>To stop the updates or change the components, use the links at the bottom of any update email.</p>',
+      `<p><a href="${escapeHtml(ctx.siteUrl)}/">Status page</a></p>`,
+    ].join('\n'),
+  };
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
