@@ -5,10 +5,18 @@
  */
 import { loadConfig, type Config } from '../config.ts';
 import { openDatabase, type DatabaseHandle, type Db } from '../db/client.ts';
+import { startWorkerLoop, type WorkerLoop } from './notify/loop.ts';
 import { createMailer, type Mailer } from './notify/mailer.ts';
 import { ensureFirstAdmin } from './users/service.ts';
 
-export type App = { config: Config; db: Db; database: DatabaseHandle; mailer: Mailer };
+export type App = {
+  config: Config;
+  db: Db;
+  database: DatabaseHandle;
+  mailer: Mailer;
+  /** The delivery loop, when VIGIE_WORKER=1. */
+  worker: WorkerLoop | null;
+};
 
 const KEY = Symbol.for('vigie.app');
 type Holder = { [KEY]?: Promise<App> };
@@ -34,7 +42,10 @@ async function openApp(): Promise<App> {
     throw err;
   }
   const mailer = createMailer({ apiKey: config.resendApiKey, dataDir: config.dataDir, from: config.emailFrom });
-  return { config, db: database.db, database, mailer };
+  const worker = config.worker
+    ? startWorkerLoop(database.db, { mailer, siteUrl: config.siteUrl, sendRate: config.sendRate })
+    : null;
+  return { config, db: database.db, database, mailer, worker };
 }
 
 /** Closes the shared App, if open (tests, shutdown). */
@@ -42,5 +53,8 @@ export async function closeApp(): Promise<void> {
   const holder = globalThis as Holder;
   const app = holder[KEY];
   delete holder[KEY];
-  if (app) await (await app).database.close();
+  if (!app) return;
+  const opened = await app;
+  await opened.worker?.stop();
+  await opened.database.close();
 }

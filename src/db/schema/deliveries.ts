@@ -25,6 +25,8 @@ export const emailDeliveries = pgTable(
     lockedUntil: ts('locked_until'),
     lastError: text('last_error'),
     providerId: text('provider_id'),
+    /** The batch a claimed row belongs to; also the batch's Idempotency-Key, so a retry resends the same batch. */
+    batchKey: text('batch_key'),
     sentAt: ts('sent_at'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -33,6 +35,7 @@ export const emailDeliveries = pgTable(
     uniqueIndex('email_deliveries_message_subscriber_idx').on(t.messageKey, t.subscriberId),
     index('email_deliveries_due_idx').on(t.status, t.nextAttemptAt),
     index('email_deliveries_update_idx').on(t.updateId),
+    index('email_deliveries_batch_idx').on(t.batchKey),
     check('email_deliveries_status_check', oneOf(t.status, DELIVERY_STATUSES)),
   ],
 );

@@ -19,6 +19,8 @@ export const settings = pgTable(
     emailFrom: text('email_from'),
     /** Overrides of the written definitions; null means the defaults in src/domain/severity.ts. */
     severityDefinitions: jsonb('severity_definitions').$type<SeverityDefinitions>(),
+    /** 32 random bytes, base64url: the HMAC key of the manage (unsubscribe) tokens. Set on first use. */
+    signingSecret: text('signing_secret'),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
   (t) => [check('settings_singleton_check', sql`${t.id} = 1`)],

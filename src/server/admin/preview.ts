@@ -196,7 +196,7 @@ export function emailSubject(
   return `[${pageName}] ${severity === 1 ? '[Sev 1] ' : ''}${incidentName} — ${anyIncidentStatusLabel(status)}`;
 }
 
-type EmailInput = {
+export type EmailInput = {
   pageName: string;
   incidentName: string;
   severity: Severity | null;
@@ -208,7 +208,7 @@ type EmailInput = {
   unsubscribeUrl: string;
 };
 
-function renderEmail(input: EmailInput): PublicationPreview['email'] {
+export function renderEmail(input: EmailInput): PublicationPreview['email'] {
   const status = anyIncidentStatusLabel(input.status);
   const subject = emailSubject(input.pageName, input.incidentName, input.status, input.severity);
   const footer = `You receive this because you subscribed to updates from ${input.pageName}.`;

@@ -21,22 +21,40 @@ export type MailMessage = {
 export type Mailer = {
   /** Sends one message; `id` is the provider's id, or the `.eml` file name in the sink. */
   send(message: MailMessage): Promise<{ id: string }>;
+  /**
+   * Sends up to 100 messages in one request; the ids come back in the messages' order. The
+   * same `idempotencyKey` with the same messages never sends twice (Resend keeps keys 24 h).
+   */
+  sendBatch(messages: readonly MailMessage[], options: { idempotencyKey: string }): Promise<{ ids: string[] }>;
   /** 'resend' or 'sink', for logs and the start banner. */
   readonly kind: 'resend' | 'sink';
 };
 
 export type MailerOptions = { apiKey?: string; dataDir: string; from: string };
 
-/** The provider refused or failed: `code` is Resend's error name, `statusCode` its HTTP status. */
+/** Resend's limit of emails per batch request; the SDK does not enforce it. */
+export const MAX_BATCH = 100;
+
+/**
+ * The provider refused or failed: `code` is Resend's error name, `statusCode` its HTTP status
+ * (null: the request never got an answer), `retryAfterSeconds` its `retry-after` header.
+ */
 export class MailerError extends Error {
   override readonly name = 'MailerError';
   readonly code: string;
   readonly statusCode: number | null;
-  constructor(message: string, code: string, statusCode: number | null) {
+  readonly retryAfterSeconds: number | null;
+  constructor(message: string, code: string, statusCode: number | null, retryAfterSeconds: number | null = null) {
     super(message);
     this.code = code;
     this.statusCode = statusCode;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
+}
+
+function retryAfter(headers: Record<string, string> | null): number | null {
+  const value = Number(headers?.['retry-after']);
+  return Number.isFinite(value) && value >= 0 ? value : null;
 }
 
 export function createMailer(options: MailerOptions): Mailer {
@@ -62,6 +80,27 @@ function resendMailer(apiKey: string, from: string): Mailer {
       if (!data?.id) throw new MailerError('Resend answered without an email id', 'application_error', null);
       return { id: data.id };
     },
+    async sendBatch(messages, { idempotencyKey }) {
+      if (messages.length > MAX_BATCH) throw new Error(`At most ${MAX_BATCH} emails per batch`);
+      for (const m of messages) checkHeaders(m.headers);
+      const { data, error, headers } = await resend.batch.send(
+        messages.map((m) => ({ from, to: m.to, subject: m.subject, text: m.text, html: m.html, headers: m.headers })),
+        { idempotencyKey },
+      );
+      if (error) {
+        throw new MailerError(
+          `Resend refused the batch: ${error.message}`,
+          error.name,
+          error.statusCode,
+          retryAfter(headers),
+        );
+      }
+      const ids = data?.data?.map((d) => d.id) ?? [];
+      if (ids.length !== messages.length) {
+        throw new MailerError('Resend answered without an id for every email', 'application_error', null);
+      }
+      return { ids };
+    },
   };
 }
 
@@ -75,6 +114,12 @@ function sinkMailer(dataDir: string, from: string): Mailer {
       // 'wx': never overwrite another message, whatever happens to the names.
       await writeFile(path.join(dir, name), buildEml(message, from), { flag: 'wx' });
       return { id: name };
+    },
+    async sendBatch(messages) {
+      if (messages.length > MAX_BATCH) throw new Error(`At most ${MAX_BATCH} emails per batch`);
+      const ids: string[] = [];
+      for (const m of messages) ids.push((await this.send(m)).id);
+      return { ids };
     },
   };
 }

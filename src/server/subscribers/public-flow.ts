@@ -11,8 +11,9 @@
  *   Beyond the second, the answer stays the same but nothing is sent or changed, so a flood
  *   of sign-ups cannot mail a victim without bound, nor tell anything.
  * - Tokens are 256-bit secrets; only their SHA-256 is stored. A confirmation link lasts 48 h
- *   and works once. Confirming issues the manage token (unsubscribe link) afresh: nobody
- *   holds the previous one before the first confirmation.
+ *   and works once. Confirming sets the manage token (unsubscribe link), derived from the
+ *   subscriber id with the page's signing secret: nobody holds the random placeholder
+ *   stored before the first confirmation.
  */
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import { z } from 'zod';
@@ -21,6 +22,7 @@ import { componentGroups, subscriberComponents, subscribers } from '../../db/sch
 import { ServiceError } from '../errors.ts';
 import { hashSecret, newId, newSecret } from '../ids.ts';
 import type { Mailer } from '../notify/mailer.ts';
+import { getSigningSecret, manageTokenFor } from '../notify/tokens.ts';
 import { hitRateLimit } from '../rate-limit.ts';
 import { isUniqueViolation, parseInput, Problems } from '../services.ts';
 import { loadComponentIndex } from '../status-page/queries.ts';
@@ -135,7 +137,9 @@ export async function confirmSubscription(db: Db, token: string, now = new Date(
   const [row] = await db.select().from(subscribers).where(eq(subscribers.confirmTokenHash, hash));
   if (!row) return { status: 'invalid' };
   if (!row.confirmExpiresAt || row.confirmExpiresAt.getTime() <= now.getTime()) return { status: 'expired' };
-  const manageToken = newSecret();
+  // Derived from the id (see notify/tokens.ts): the same token every time, so the links in
+  // update emails, recomputed by the worker, match this hash.
+  const manageToken = manageTokenFor(await getSigningSecret(db), row.id);
   const done = await db
     .update(subscribers)
     .set({
