@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INTERNAL_MARKER } from '../helpers/scenario.ts';
-import { startScenarioServer, startServer, type TestServer } from '../helpers/server.ts';
+import { startScenarioServer, type TestServer } from '../helpers/server.ts';
 
 let app: Awaited<ReturnType<typeof startScenarioServer>>;
 let s: Awaited<ReturnType<typeof startScenarioServer>>['scenario'];
