@@ -19,6 +19,10 @@ const Env = z.object({
   ADMIN_EMAIL: z.string().optional(),
   ADMIN_PASSWORD: z.string().optional(),
   RESEND_API_KEY: z.string().optional(),
+  RESEND_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^(whsec_)?[A-Za-z0-9+/]+={0,2}$/, 'must be the signing secret Resend shows for the webhook (whsec_…)')
+    .optional(),
   EMAIL_FROM: z.string().default('Vigie <status@localhost>'),
   VIGIE_WORKER: z.enum(['0', '1']).default('1'),
 });
@@ -33,6 +37,8 @@ export type Config = {
   adminEmail: string | undefined;
   adminPassword: string | undefined;
   resendApiKey: string | undefined;
+  /** Verifies Resend's bounce and complaint webhooks; unset, /api/v1/hooks/resend answers 404. */
+  resendWebhookSecret: string | undefined;
   emailFrom: string;
   worker: boolean;
 };
@@ -57,6 +63,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminEmail: e.ADMIN_EMAIL,
     adminPassword: e.ADMIN_PASSWORD,
     resendApiKey: e.RESEND_API_KEY,
+    resendWebhookSecret: e.RESEND_WEBHOOK_SECRET,
     emailFrom: e.EMAIL_FROM,
     worker: e.VIGIE_WORKER === '1',
   };

@@ -233,6 +233,9 @@ function expectErrorShape(res: { status: number; json: any; text: string; header
   ).toBe(true);
 }
 
+/** Authenticated by a signature, not a bearer token: covered by test/http/resend-webhook.test.ts. */
+const SIGNED_ROUTES = new Set(['POST /api/v1/hooks/resend']);
+
 describe('every route × every caller', () => {
   it('each route file is a v1Route exported as ALL, and every method has a case', async () => {
     const seen: string[] = [];
@@ -240,7 +243,9 @@ describe('every route × every caller', () => {
       const mod = (await import(pathToFileURL(file).href)) as { ALL?: V1Route };
       expect(Object.keys(mod), file).toEqual(['ALL']);
       expect(mod.ALL!.methods.length, file).toBeGreaterThan(0);
-      for (const method of mod.ALL!.methods) seen.push(`${method} ${pattern}`);
+      for (const method of mod.ALL!.methods) {
+        if (!SIGNED_ROUTES.has(`${method} ${pattern}`)) seen.push(`${method} ${pattern}`);
+      }
     }
     expect(seen.sort()).toEqual(Object.keys(CASES).sort());
   });

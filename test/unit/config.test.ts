@@ -12,6 +12,7 @@ describe('loadConfig', () => {
       sendRate: 2,
       emailFrom: 'Vigie <status@localhost>',
       worker: true,
+      resendWebhookSecret: undefined,
     });
     expect(c.dataDir).toMatch(/\/data$/);
   });
@@ -29,6 +30,16 @@ describe('loadConfig', () => {
   it('lists every invalid variable in one readable error', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x', PORT: 'abc', VIGIE_WORKER: 'yes' })).toThrow(
       /DATABASE_URL: must be a postgres:\/\/ URL[\s\S]*PORT[\s\S]*VIGIE_WORKER/,
+    );
+  });
+
+  it('takes the Resend webhook signing secret, with or without its whsec_ prefix', () => {
+    expect(loadConfig({ RESEND_WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }).resendWebhookSecret).toBe(
+      'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+    );
+    expect(loadConfig({ RESEND_WEBHOOK_SECRET: 'MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }).resendWebhookSecret).toBeDefined();
+    expect(() => loadConfig({ RESEND_WEBHOOK_SECRET: 're_not a secret' })).toThrow(
+      /RESEND_WEBHOOK_SECRET: must be the signing secret/,
     );
   });
 });
