@@ -245,7 +245,19 @@ export async function openIncident(
   if (kind === 'maintenance' && data.severity != null) problems.add('severity', 'A maintenance has no severity');
   const audience = data.audience ?? visibility;
   checkAudience(problems, { visibility, kind }, audience);
-  const notify = notifyOf(problems, audience, data.notify);
+  // Both must agree here: on a new maintenance `notify` is the shorthand for its four
+  // switches, so `notify` with `notifyScheduled` off means "every email but the announcement".
+  const notify =
+    notifyOf(problems, audience, data.notify) &&
+    (kind !== 'maintenance' ||
+      maintenanceSwitch(
+        {
+          notifyScheduled: data.notifyScheduled ?? true,
+          notifyStarted: data.notifyStarted ?? true,
+          notifyCompleted: data.notifyCompleted ?? true,
+        },
+        status,
+      ));
   problems.throwIfAny();
 
   if (visibility === 'public') authorize(caller, kind === 'maintenance' ? 'maintenance:manage' : 'incident:publish');
@@ -363,7 +375,16 @@ async function addUpdate(
   if (!body) problems.add('body', 'Write the update');
   const audience = data.audience ?? incident.visibility;
   checkAudience(problems, incident, audience);
-  const notify = notifyOf(problems, audience, data.notify);
+  // A maintenance's switches are the default of the update that moves it into their phase
+  // (a later note in the same phase emails as any update does). An explicit `notify` on the
+  // update wins either way: the switches are set once, ahead of time, while a person posting
+  // this very update and saying "email" (or "don't") has decided about it.
+  const entering = incident.kind === 'maintenance' && status !== incident.status;
+  const notify = notifyOf(
+    problems,
+    audience,
+    data.notify ?? (entering && !maintenanceSwitch(incident, status) ? false : undefined),
+  );
   problems.throwIfAny();
 
   if (audience === 'public') authorize(caller, 'incident:publish');
@@ -543,6 +564,20 @@ function notifyOf(problems: Problems, audience: Audience, notify: boolean | unde
     return false;
   }
   return notify ?? true;
+}
+
+type MaintenanceSwitches = Pick<Incident, 'notifyScheduled' | 'notifyStarted' | 'notifyCompleted'>;
+
+/**
+ * Whether a maintenance's switches let the update that moves it into `status` email
+ * subscribers: scheduled (the announcement), in progress (the start) and completed each have
+ * one; verifying has none. The reminder has its own (see maintenances/scheduler.ts).
+ */
+function maintenanceSwitch(switches: MaintenanceSwitches, status: AnyIncidentStatus | undefined): boolean {
+  if (status === 'scheduled') return switches.notifyScheduled;
+  if (status === 'in_progress') return switches.notifyStarted;
+  if (status === 'completed') return switches.notifyCompleted;
+  return true;
 }
 
 /** A template filled for an incident: the caller takes what it lacks (title, status, body). */

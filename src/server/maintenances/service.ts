@@ -25,6 +25,7 @@ import {
   type CreateMaintenanceInput,
   type UpdateMaintenanceInput,
 } from './schemas.ts';
+import { remindsAgain } from './scheduler.ts';
 
 export type { CreateMaintenanceInput, UpdateMaintenanceInput };
 
@@ -95,9 +96,14 @@ export async function updateMaintenance(
     const problems = new Problems();
     if (componentIds) reportUnknown(problems, 'components', componentIds, await componentNames(tx, componentIds));
     problems.throwIfAny();
+    // Moved to start more than an hour from now: its reminder goes out again before the new
+    // start (the scheduler keys reminders by start time, so nobody is blocked by the old one).
+    const start = fields.scheduledFor;
+    const moved = start !== undefined && start.getTime() !== before.scheduledFor?.getTime();
+    const reminder = moved && remindsAgain(start) ? { reminderSentAt: null } : {};
     const [row] = await tx
       .update(incidents)
-      .set({ ...fields, updatedAt: new Date() })
+      .set({ ...fields, ...reminder, updatedAt: new Date() })
       .where(eq(incidents.id, id))
       .returning();
     let linked: { before: string[]; after: string[] } | undefined;
