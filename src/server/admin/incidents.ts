@@ -58,6 +58,7 @@ import { DEFAULT_TEMPLATE_IDS } from '../templates/defaults.ts';
 import { getTemplate, listTemplates } from '../templates/queries.ts';
 import type { Template } from '../templates/service.ts';
 import { templateValues, type TemplateIncident } from '../templates/values.ts';
+import { deliveriesSummary, type DeliveriesSummaryItem } from './deliveries.ts';
 import { previewPublication, type PublicationDraft, type PublicationPreview } from './preview.ts';
 
 /** A form's submitted (or default) values, flat: `components.<id>` keys hold the component choices. */
@@ -460,6 +461,8 @@ export type IncidentPageView = {
   };
   /** Why a form is missing or limited, for the person who cannot use it. */
   limits: { update: string | null; resolve: string | null; edit: string | null };
+  /** How each public update's emails went, newest first (see admin/deliveries.ts). */
+  deliveries: DeliveriesSummaryItem[];
   update: FormBlock & {
     statuses: readonly Option[];
     audiences: { value: Audience; label: string; hint: string }[];
@@ -498,9 +501,10 @@ export async function incidentPage(
   const row = detail.row;
   const linked = new Set(detail.view.components.map((c) => c.id));
   const others = await componentsInOtherOpenIncidents(db, row.id, [...linked]);
+  const deliveries = await deliveriesSummary(db, caller, detail.view, pageChrome(settings));
 
   const build = (state: Partial<Record<'update' | 'resolve' | 'edit', { values: Values; errors?: Errors }>>) =>
-    incidentView(caller, detail, catalog, linked, others, state, now, settings);
+    incidentView(caller, detail, catalog, linked, others, state, now, settings, deliveries);
 
   if (ctx.request.method !== 'POST') {
     const update = defaultUpdate(caller, row);
@@ -622,6 +626,7 @@ function incidentView(
   state: Partial<Record<'update' | 'resolve' | 'edit', { values: Values; errors?: Errors }>>,
   now: Date,
   settings: Settings,
+  deliveries: DeliveriesSummaryItem[],
 ): IncidentPageView {
   const { row, view } = detail;
   const chrome = pageChrome(settings);
@@ -693,6 +698,7 @@ function incidentView(
     active,
     can,
     limits,
+    deliveries,
     update: {
       values: updateValues,
       errors: updateErrors,

@@ -144,6 +144,7 @@ export async function previewPublication(
     affected: affected.map((a) => `${a.name}: ${componentStatusLabel(a.newStatus)}`),
     incidentUrl,
     unsubscribeUrl: `${siteUrl}/unsubscribe?token=…`,
+    manageUrl: `${siteUrl}/subscribe/manage?token=…`,
   });
   const recipients = draft.update.notify
     ? await countRecipients(
@@ -190,26 +191,30 @@ export async function countRecipients(db: Db, publicComponentIds: readonly strin
 export function emailSubject(
   pageName: string,
   incidentName: string,
-  status: AnyIncidentStatus,
+  status: AnyIncidentStatus | { label: string },
   severity: Severity | null,
 ) {
-  return `[${pageName}] ${severity === 1 ? '[Sev 1] ' : ''}${incidentName} — ${anyIncidentStatusLabel(status)}`;
+  const label = typeof status === 'string' ? anyIncidentStatusLabel(status) : status.label;
+  return `[${pageName}] ${severity === 1 ? '[Sev 1] ' : ''}${incidentName} — ${label}`;
 }
 
 export type EmailInput = {
   pageName: string;
   incidentName: string;
   severity: Severity | null;
-  status: AnyIncidentStatus;
+  /** A status, or a label of its own (a maintenance reminder: "Starts in 60 minutes"). */
+  status: AnyIncidentStatus | { label: string };
   body: string;
   time: string;
   affected: string[];
   incidentUrl: string;
   unsubscribeUrl: string;
+  /** The subscriber's /subscribe/manage link, shown next to "Unsubscribe" when given. */
+  manageUrl?: string;
 };
 
 export function renderEmail(input: EmailInput): PublicationPreview['email'] {
-  const status = anyIncidentStatusLabel(input.status);
+  const status = typeof input.status === 'string' ? anyIncidentStatusLabel(input.status) : input.status.label;
   const subject = emailSubject(input.pageName, input.incidentName, input.status, input.severity);
   const footer = `You receive this because you subscribed to updates from ${input.pageName}.`;
   const text = [
@@ -223,10 +228,11 @@ export function renderEmail(input: EmailInput): PublicationPreview['email'] {
     '',
     '--',
     footer,
+    ...(input.manageUrl ? [`Manage your subscription: ${input.manageUrl}`] : []),
     `Unsubscribe: ${input.unsubscribeUrl}`,
   ].join('\n');
   const e = escapeHtml;
-  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${e(subject)}</title></head><body style="margin:0;padding:24px;background:#f6f8fa;font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1f2328"><div style="max-width:560px;margin:0 auto;background:#fff;border:1px solid #d1d9e0;border-radius:10px;padding:24px"><p style="margin:0 0 8px;color:#59636e;font-size:14px">${e(input.pageName)}</p><h1 style="margin:0 0 8px;font-size:20px">${e(input.incidentName)}</h1><p style="margin:0 0 16px"><strong>${e(status)}</strong> <span style="color:#59636e">— ${e(input.time)}</span></p>${renderMarkdown(input.body)}${input.affected.length ? `<p style="color:#59636e;font-size:14px">Affected components: ${e(input.affected.join(', '))}</p>` : ''}<p><a href="${e(input.incidentUrl)}">Follow this incident</a></p></div><p style="max-width:560px;margin:16px auto 0;color:#59636e;font-size:13px">${e(footer)} <a href="${e(input.unsubscribeUrl)}">Unsubscribe</a></p></body></html>`;
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${e(subject)}</title></head><body style="margin:0;padding:24px;background:#f6f8fa;font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1f2328"><div style="max-width:560px;margin:0 auto;background:#fff;border:1px solid #d1d9e0;border-radius:10px;padding:24px"><p style="margin:0 0 8px;color:#59636e;font-size:14px">${e(input.pageName)}</p><h1 style="margin:0 0 8px;font-size:20px">${e(input.incidentName)}</h1><p style="margin:0 0 16px"><strong>${e(status)}</strong> <span style="color:#59636e">— ${e(input.time)}</span></p>${renderMarkdown(input.body)}${input.affected.length ? `<p style="color:#59636e;font-size:14px">Affected components: ${e(input.affected.join(', '))}</p>` : ''}<p><a href="${e(input.incidentUrl)}">Follow this incident</a></p></div><p style="max-width:560px;margin:16px auto 0;color:#59636e;font-size:13px">${e(footer)} ${input.manageUrl ? `<a href="${e(input.manageUrl)}">Manage your subscription</a> · ` : ''}<a href="${e(input.unsubscribeUrl)}">Unsubscribe</a></p></body></html>`;
   return { subject, text, html };
 }
 

@@ -7,6 +7,7 @@
  * responders see the counts and masked addresses (`a***@example.com`), and no search box:
  * a "contains" search would let them test any address one guess at a time.
  */
+import { suppressionNotes } from './deliveries.ts';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { subscribers } from '../../db/schema/index.ts';
@@ -74,6 +75,8 @@ export type SubscribersView = {
   componentOptions: { value: string; label: string }[];
   addForm: FormState<{ email: string; confirmed: string }>;
   addComponents: string[];
+  /** Why each suppressed subscriber of the page is no longer mailed, by id. */
+  suppressed: Record<string, string>;
   notice?: string;
 };
 
@@ -141,6 +144,11 @@ export function loadSubscribersPage(db: Db, caller: Caller, request: Request): P
         componentOptions: publicComponents.map((c) => ({ value: c.id, label: c.name })),
         addForm,
         addComponents,
+        suppressed: await suppressionNotes(
+          db,
+          caller,
+          list.subscribers.filter((x) => x.state === 'suppressed').map((x) => x.id),
+        ),
         notice: form ? undefined : NOTICES[url.searchParams.get('done') ?? ''],
       },
     };

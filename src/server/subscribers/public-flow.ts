@@ -1,5 +1,6 @@
 /**
- * The public subscription flow (no login): sign up with double opt-in, confirm, unsubscribe.
+ * The public subscription flow (no login): sign up with double opt-in, confirm, manage
+ * (change components, subscribe again), unsubscribe.
  *
  * - `subscribe` answers the same for a new, a pending and an already-confirmed address, so
  *   the form cannot tell who is subscribed. A new or pending address (or one that
@@ -14,6 +15,10 @@
  *   and works once. Confirming sets the manage token (unsubscribe link), derived from the
  *   subscriber id with the page's signing secret: nobody holds the random placeholder
  *   stored before the first confirmation.
+ * - The manage token opens /subscribe/manage: the holder changes their components (one
+ *   transaction), or, once unsubscribed, asks to subscribe again, which goes through the
+ *   same double opt-in as /subscribe. These changes are the subscriber's own, like
+ *   unsubscribing: they are not written to the staff audit log.
  */
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import { z } from 'zod';
@@ -27,6 +32,7 @@ import { hitRateLimit } from '../rate-limit.ts';
 import { isUniqueViolation, parseInput, Problems } from '../services.ts';
 import { loadComponentIndex } from '../status-page/queries.ts';
 import { normalizeEmail } from './schemas.ts';
+import { maskEmail } from './service.ts';
 
 export const CONFIRM_TTL_MS = 48 * 3600_000;
 export const SUBSCRIBE_IP_LIMIT = { limit: 10, windowSeconds: 3600 };
@@ -128,6 +134,44 @@ export async function subscribe(
   return { email, outcome: 'confirm-sent' };
 }
 
+/**
+ * The confirmation email of a subscriber an admin or the API added unconfirmed (the
+ * `subscriber.confirm` outbox row the worker consumes): a fresh link, its hash stored as the
+ * form stores it. Nothing is sent to an address that confirmed, unsubscribed or was
+ * suppressed since, or that is gone. Returns whether an email went out.
+ */
+export async function sendConfirmation(
+  db: Db,
+  mailer: Mailer,
+  subscriberId: string,
+  ctx: EmailContext & { now?: Date },
+): Promise<boolean> {
+  const now = ctx.now ?? new Date();
+  const [row] = await db.select().from(subscribers).where(eq(subscribers.id, subscriberId));
+  if (!row || row.confirmedAt || row.unsubscribedAt || row.suppressedAt) return false;
+  const token = newSecret();
+  await db
+    .update(subscribers)
+    .set({
+      confirmTokenHash: hashSecret(token),
+      confirmExpiresAt: new Date(now.getTime() + CONFIRM_TTL_MS),
+      confirmSentAt: now,
+      updatedAt: now,
+    })
+    .where(eq(subscribers.id, subscriberId));
+  const visible = await loadComponentIndex(db, 'public');
+  const chosen = row.allComponents
+    ? []
+    : (
+        await db
+          .select({ id: subscriberComponents.componentId })
+          .from(subscriberComponents)
+          .where(eq(subscriberComponents.subscriberId, subscriberId))
+      ).flatMap((c) => (visible.has(c.id) ? [visible.get(c.id)!.name] : []));
+  await mailer.send(confirmationEmail(row.email, token, chosen, ctx));
+  return true;
+}
+
 export type ConfirmResult = { status: 'ok'; manageToken: string } | { status: 'invalid' } | { status: 'expired' };
 
 /** Confirms a subscription with the token from the email: once, within 48 h. */
@@ -196,6 +240,146 @@ export async function manageTokenExists(db: Db, token: string): Promise<boolean>
     .from(subscribers)
     .where(eq(subscribers.manageTokenHash, hashSecret(token)));
   return Boolean(row);
+}
+
+export type ManagedSubscription = {
+  id: string;
+  /** `a***@example.com`: enough for the holder to recognise their address, too little to learn a stranger's. */
+  maskedEmail: string;
+  /** active: mailed; unsubscribed: not any more (may subscribe again); suppressed: bounced or complained. */
+  state: 'active' | 'unsubscribed' | 'suppressed';
+  allComponents: boolean;
+  /** The chosen components that are still public, in no particular order. */
+  componentIds: string[];
+};
+
+/** The subscription a manage token opens, or null when no subscriber holds it. */
+export async function loadManagedSubscription(db: Db, token: string): Promise<ManagedSubscription | null> {
+  if (!plausibleToken(token)) return null;
+  const [row] = await db
+    .select()
+    .from(subscribers)
+    .where(eq(subscribers.manageTokenHash, hashSecret(token)));
+  return row ? managed(db, row) : null;
+}
+
+export type UpdateSubscriptionInput = {
+  /** Every public update, including about components added later. */
+  allComponents: boolean;
+  /** With `allComponents` off: the public components to hear about (at least one). */
+  componentIds: readonly string[];
+};
+
+export type UpdateSubscriptionResult =
+  | { status: 'ok'; subscription: ManagedSubscription }
+  | { status: 'invalid' }
+  | { status: 'unsubscribed' | 'suppressed' };
+
+const UpdateSubscriptionSchema = z.object({
+  allComponents: z.boolean(),
+  components: z.array(z.string().max(64), { error: 'Choose components from the list' }).max(1_000),
+});
+
+/**
+ * Changes which components the holder of a manage token hears about, in one transaction.
+ * Only an active subscription changes: an unsubscribed one subscribes again first (double
+ * opt-in), a suppressed one stays as it is. Throws ValidationError (422) for a component
+ * that is not public, or for "only these" with none chosen.
+ */
+export async function updateSubscription(
+  db: Db,
+  token: string,
+  input: UpdateSubscriptionInput,
+  now = new Date(),
+): Promise<UpdateSubscriptionResult> {
+  if (!plausibleToken(token)) return { status: 'invalid' };
+  const data = parseInput(UpdateSubscriptionSchema, {
+    allComponents: input.allComponents,
+    components: [...input.componentIds],
+  });
+  const componentIds = data.allComponents ? [] : [...new Set(data.components)];
+  return db.transaction(async (tx): Promise<UpdateSubscriptionResult> => {
+    // Locked: two saves at once end with one of the two choices, never a mix of both.
+    const [row] = await tx
+      .select()
+      .from(subscribers)
+      .where(eq(subscribers.manageTokenHash, hashSecret(token)))
+      .for('update');
+    if (!row) return { status: 'invalid' };
+    if (row.suppressedAt) return { status: 'suppressed' };
+    if (row.unsubscribedAt) return { status: 'unsubscribed' };
+    const visible = await loadComponentIndex(tx, 'public');
+    const problems = new Problems();
+    if (componentIds.some((id) => !visible.has(id))) problems.add('components', 'Choose components from the list');
+    if (!data.allComponents && componentIds.length === 0) {
+      problems.add('components', 'Tick at least one component, or choose all components');
+    }
+    problems.throwIfAny();
+    const [updated] = await tx
+      .update(subscribers)
+      .set({ allComponents: data.allComponents, updatedAt: now })
+      .where(eq(subscribers.id, row.id))
+      .returning();
+    await tx.delete(subscriberComponents).where(eq(subscriberComponents.subscriberId, row.id));
+    if (componentIds.length) {
+      await tx
+        .insert(subscriberComponents)
+        .values(componentIds.map((componentId) => ({ subscriberId: row.id, componentId })));
+    }
+    return {
+      status: 'ok',
+      subscription: { ...managedFields(updated), componentIds },
+    };
+  });
+}
+
+export type ResubscribeResult = { status: 'sent' } | { status: 'invalid' } | { status: 'active' | 'suppressed' };
+
+/**
+ * Subscribes the unsubscribed holder of a manage token again, the way /subscribe does: a
+ * confirmation email to their address (never shown in full) with their former choice of
+ * components, and nothing mailed until they confirm. Same limits as /subscribe (throws
+ * TooManyRequestsError, 429).
+ */
+export async function resubscribe(
+  db: Db,
+  mailer: Mailer,
+  token: string,
+  ctx: Omit<SubscribeInput, 'email' | 'componentIds'>,
+): Promise<ResubscribeResult> {
+  if (!plausibleToken(token)) return { status: 'invalid' };
+  const [row] = await db
+    .select()
+    .from(subscribers)
+    .where(eq(subscribers.manageTokenHash, hashSecret(token)));
+  if (!row) return { status: 'invalid' };
+  if (row.suppressedAt) return { status: 'suppressed' };
+  if (!row.unsubscribedAt) return { status: 'active' };
+  const before = await managed(db, row);
+  const done = await subscribe(db, mailer, {
+    ...ctx,
+    email: row.email,
+    componentIds: before.allComponents ? [] : before.componentIds,
+  });
+  return { status: done.outcome === 'suppressed' ? 'suppressed' : 'sent' };
+}
+
+async function managed(db: Db, row: typeof subscribers.$inferSelect): Promise<ManagedSubscription> {
+  const visible = await loadComponentIndex(db, 'public');
+  const links = await db
+    .select({ id: subscriberComponents.componentId })
+    .from(subscriberComponents)
+    .where(eq(subscriberComponents.subscriberId, row.id));
+  return { ...managedFields(row), componentIds: links.map((l) => l.id).filter((id) => visible.has(id)) };
+}
+
+function managedFields(row: typeof subscribers.$inferSelect): Omit<ManagedSubscription, 'componentIds'> {
+  return {
+    id: row.id,
+    maskedEmail: maskEmail(row.email),
+    state: row.suppressedAt ? 'suppressed' : row.unsubscribedAt ? 'unsubscribed' : 'active',
+    allComponents: row.allComponents,
+  };
 }
 
 /** newSecret(): 43 base64url characters. Anything else is refused without a query. */

@@ -1,8 +1,8 @@
 /**
- * One loader per public subscription page (/subscribe, /subscribe/confirm, /unsubscribe):
- * each takes the request, calls the flow in public-flow.ts and returns what the page
- * renders, with its HTTP status. Bad or spent tokens are ordinary answers (400/410), never
- * errors.
+ * One loader per public subscription page (/subscribe, /subscribe/confirm,
+ * /subscribe/manage, /unsubscribe): each takes the request, calls the flow in
+ * public-flow.ts and returns what the page renders, with its HTTP status. Bad or spent
+ * tokens are ordinary answers (400/410), never errors.
  */
 import type { Db } from '../../db/client.ts';
 import type { App } from '../app.ts';
@@ -12,11 +12,14 @@ import { pageChrome, type PageChrome } from '../status-page/view.ts';
 import {
   checkConfirmToken,
   confirmSubscription,
+  loadManagedSubscription,
   loadSubscribeOptions,
   manageTokenExists,
+  resubscribe,
   subscribe,
   TooManyRequestsError,
   unsubscribe,
+  updateSubscription,
   type SubscribeOptionGroup,
 } from './public-flow.ts';
 
@@ -116,6 +119,112 @@ export async function loadUnsubscribePage(db: Db, request: Request, url: URL): P
     state: result.status === 'ok' ? 'done' : 'invalid',
     status: result.status === 'ok' ? 200 : 400,
   };
+}
+
+export type ManagePage = {
+  chrome: PageChrome;
+  status: number;
+  token: string;
+  /**
+   * form: the choice of components (GET, or a refused POST); saved: after a save;
+   * unsubscribed: offers to subscribe again; resubscribe-sent: the confirmation is on its
+   * way; suppressed: bounced or complained, nothing to do here; invalid: no such token.
+   */
+  state: 'form' | 'saved' | 'unsubscribed' | 'resubscribe-sent' | 'suppressed' | 'invalid';
+  maskedEmail: string;
+  groups: SubscribeOptionGroup[];
+  /** `scope`: 'all' (every component) or 'some' (the ticked ones). */
+  values: { scope: 'all' | 'some'; components: string[] };
+  errors: Record<string, string>;
+  /** After a save: the names of the chosen components, or null for all of them. */
+  savedNames?: string[] | null;
+  retryAfterSeconds?: number;
+};
+
+/**
+ * `/subscribe/manage?token=…`: GET shows the subscription; POST `action=save` (the default)
+ * saves `scope` and the repeated `components`, POST `action=resubscribe` asks for a new
+ * confirmation when unsubscribed. A bad token is a 400 page, a save on an unsubscribed or
+ * suppressed subscription a 409.
+ */
+export async function loadManagePage(
+  app: Pick<App, 'db' | 'mailer' | 'config'>,
+  request: Request,
+  url: URL,
+  ip: string,
+): Promise<ManagePage> {
+  const { db } = app;
+  const chrome = pageChrome(await getSettings(db));
+  const token = url.searchParams.get('token') ?? '';
+  const page: ManagePage = {
+    chrome,
+    status: 200,
+    token,
+    state: 'invalid',
+    maskedEmail: '',
+    groups: [],
+    values: { scope: 'all', components: [] },
+    errors: {},
+  };
+  const current = await loadManagedSubscription(db, token);
+  if (!current) return { ...page, status: 400 };
+  page.maskedEmail = current.maskedEmail;
+  page.values = { scope: current.allComponents ? 'all' : 'some', components: current.componentIds };
+  page.state = current.state === 'active' ? 'form' : current.state;
+
+  if (request.method === 'POST') {
+    const form = await readFormData(request);
+    if (form?.get('action') === 'resubscribe') {
+      try {
+        const done = await resubscribe(db, app.mailer, token, {
+          ip,
+          siteUrl: app.config.siteUrl,
+          pageName: chrome.pageName,
+        });
+        if (done.status === 'sent') page.state = 'resubscribe-sent';
+        else if (done.status === 'suppressed') page.state = 'suppressed';
+      } catch (err) {
+        if (!(err instanceof TooManyRequestsError)) throw err;
+        page.status = 429;
+        page.errors = { _: err.message };
+        page.retryAfterSeconds = err.retryAfterSeconds;
+      }
+      if (page.state === 'form') page.groups = await loadSubscribeOptions(db);
+      return page;
+    }
+    const components = (form?.getAll('components') ?? []).map(String);
+    const scopeField = form?.get('scope');
+    // Without a scope (a script), no component means all of them, as on /subscribe.
+    const scope = scopeField === 'all' || scopeField === 'some' ? scopeField : components.length ? 'some' : 'all';
+    page.values = { scope, components };
+    try {
+      const result = await updateSubscription(db, token, { allComponents: scope === 'all', componentIds: components });
+      if (result.status === 'ok') {
+        const names = new Map((await loadSubscribeOptions(db)).flatMap((g) => g.components.map((c) => [c.id, c.name])));
+        page.state = 'saved';
+        page.savedNames = result.subscription.allComponents
+          ? null
+          : result.subscription.componentIds.map((id) => names.get(id) ?? id);
+        return page;
+      }
+      if (result.status === 'invalid') return { ...page, state: 'invalid', status: 400, maskedEmail: '' };
+      page.state = result.status;
+      page.status = 409;
+      page.errors = {
+        _:
+          result.status === 'unsubscribed'
+            ? 'You are unsubscribed, so there is nothing to change: subscribe again first.'
+            : 'Emails to this address could not be delivered, so there is nothing to change.',
+      };
+      return page;
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      page.status = 422;
+      page.errors = Object.keys(err.fields).length ? err.fields : { _: err.message };
+    }
+  }
+  if (page.state === 'form') page.groups = await loadSubscribeOptions(db);
+  return page;
 }
 
 async function readFormData(request: Request): Promise<FormData | null> {
