@@ -10,6 +10,8 @@ import { SYSTEM_ACTOR } from '../server/audit/service.ts';
 import { ServiceError, ValidationError } from '../server/errors.ts';
 import { createApiToken, createUser, generatePassword } from '../server/users/service.ts';
 import { seedDemo } from '../server/demo/seed.ts';
+import { startBackgroundWork } from '../server/background.ts';
+import { createMailer } from '../server/notify/mailer.ts';
 import { startServer } from './start.ts';
 
 type Command = { summary: string; usage: string; run(args: string[], config: Config): Promise<void> };
@@ -71,6 +73,32 @@ const commands: Record<string, Command> = {
         console.log(`Created API token "${row.name}" (${row.role}). Only its hash is stored; copy it now:`);
         console.log(token);
       });
+    },
+  },
+  worker: {
+    summary: 'Run only the notification worker, until stopped (the web server runs one too unless VIGIE_WORKER=0)',
+    usage: 'worker',
+    async run(_args, config) {
+      const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      try {
+        await database.migrate();
+        const mailer = createMailer({ apiKey: config.resendApiKey, dataDir: config.dataDir, from: config.emailFrom });
+        const work = startBackgroundWork(database.db, config, mailer, {
+          log: (line) => console.log(JSON.stringify({ time: new Date().toISOString(), ...line })),
+        });
+        console.log(
+          `Vigie worker on ${database.label}: email through ${mailer.kind === 'resend' ? 'Resend' : `the mail sink in ${config.dataDir}/mail`}, ` +
+            `${config.sendRate} request(s)/s. Stop with Ctrl-C or SIGTERM.`,
+        );
+        await new Promise<void>((resolve) => {
+          process.once('SIGTERM', () => resolve());
+          process.once('SIGINT', () => resolve());
+        });
+        console.log('Stopping: finishing the batches in flight…');
+        await work.stop();
+      } finally {
+        await database.close();
+      }
     },
   },
   'demo:seed': {

@@ -5,7 +5,7 @@
  */
 import { loadConfig, type Config } from '../config.ts';
 import { openDatabase, type DatabaseHandle, type Db } from '../db/client.ts';
-import { startWorkerLoop, type WorkerLoop } from './notify/loop.ts';
+import { startBackgroundWork, type BackgroundWork } from './background.ts';
 import { createMailer, type Mailer } from './notify/mailer.ts';
 import { ensureFirstAdmin } from './users/service.ts';
 
@@ -14,8 +14,8 @@ export type App = {
   db: Db;
   database: DatabaseHandle;
   mailer: Mailer;
-  /** The delivery loop, when VIGIE_WORKER=1. */
-  worker: WorkerLoop | null;
+  /** The delivery loop and the schedule, when VIGIE_WORKER=1. */
+  worker: BackgroundWork | null;
 };
 
 const KEY = Symbol.for('vigie.app');
@@ -42,9 +42,7 @@ async function openApp(): Promise<App> {
     throw err;
   }
   const mailer = createMailer({ apiKey: config.resendApiKey, dataDir: config.dataDir, from: config.emailFrom });
-  const worker = config.worker
-    ? startWorkerLoop(database.db, { mailer, siteUrl: config.siteUrl, sendRate: config.sendRate })
-    : null;
+  const worker = config.worker ? startBackgroundWork(database.db, config, mailer) : null;
   return { config, db: database.db, database, mailer, worker };
 }
 

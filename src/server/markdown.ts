@@ -51,20 +51,37 @@ const SANITIZE: sanitizeHtml.IOptions = {
 };
 SANITIZE.allowedAttributes = { ...SANITIZE.allowedAttributes, a: ['href', 'title', 'rel'] };
 
-/** Markdown → sanitized HTML, safe to insert with set:html. */
-export function renderMarkdown(markdown: string): string {
-  const html = marked.parse(markdown ?? '') as string;
-  return sanitizeHtml(html, SANITIZE);
+/**
+ * Both renderings are pure and the same few bodies are rendered over and over (one update
+ * mailed to 100 subscribers per batch, the page rendering the same timeline), so the last
+ * results are kept: a small map (texts up to 20 000 characters), oldest entry evicted first.
+ */
+function memo(fn: (input: string) => string, size = 200, longest = 20_000): (input: string) => string {
+  const cache = new Map<string, string>();
+  return (input) => {
+    if (typeof input !== 'string' || input.length > longest) return fn(input);
+    const hit = cache.get(input);
+    if (hit !== undefined) return hit;
+    const out = fn(input);
+    if (cache.size >= size) cache.delete(cache.keys().next().value!);
+    cache.set(input, out);
+    return out;
+  };
 }
 
+/** Markdown → sanitized HTML, safe to insert with set:html. */
+export const renderMarkdown: (markdown: string) => string = memo((markdown) =>
+  sanitizeHtml(marked.parse(markdown ?? '') as string, SANITIZE),
+);
+
 /** Markdown → plain text (for RSS descriptions' fallback, email text parts, meta descriptions). */
-export function markdownToText(markdown: string): string {
-  return sanitizeHtml(marked.parse(markdown ?? '') as string, { allowedTags: [], allowedAttributes: {} })
+export const markdownToText: (markdown: string) => string = memo((markdown) =>
+  sanitizeHtml(marked.parse(markdown ?? '') as string, { allowedTags: [], allowedAttributes: {} })
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&quot;/g, '"')
     .replace(/&#39;/g, "'")
     .replace(/&amp;/g, '&')
     .replace(/\n{3,}/g, '\n\n')
-    .trim();
-}
+    .trim(),
+);

@@ -39,3 +39,10 @@ export function linkToken(text: string, pathname: string): string {
   if (!m) throw new Error(`no ${pathname} link in:\n${text}`);
   return decodeURIComponent(m[1]);
 }
+
+/** An RFC 2047 header (`=?UTF-8?B?…?=` words, as the sink writes them) back to its text. */
+export function decodeHeader(value: string): string {
+  return value
+    .replace(/\?=\s+=\?/g, '?==?')
+    .replace(/=\?UTF-8\?B\?([^?]*)\?=/gi, (_, b64: string) => Buffer.from(b64, 'base64').toString('utf8'));
+}

@@ -2,16 +2,22 @@
  * The CLI as a person or a script runs it: `node scripts/vigie.mjs …` in a child process,
  * against the test database.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.ts';
-import { apiTokens, users } from '../../src/db/schema/index.ts';
-import { hashSecret } from '../../src/server/ids.ts';
+import { apiTokens, subscribers, users } from '../../src/db/schema/index.ts';
+import { createComponent } from '../../src/server/components/service.ts';
+import { SYSTEM_ACTOR } from '../../src/server/audit/service.ts';
+import { createIncident } from '../../src/server/incidents/service.ts';
+import { hashSecret, newId, newSecret } from '../../src/server/ids.ts';
 import { verifyPassword } from '../../src/server/users/service.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { decodeHeader, readSink } from '../helpers/mail.ts';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
@@ -104,6 +110,55 @@ describe('vigie CLI', () => {
     const second = await vigie('demo:seed');
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(/empty/);
+  });
+
+  it('worker sends the queued emails, logs the fan-out as JSON, and stops cleanly on SIGTERM', async () => {
+    await withDb(async (db) => {
+      const component = await createComponent(db, SYSTEM_ACTOR, { name: 'Worker CLI component' });
+      await db.insert(subscribers).values({
+        id: newId(),
+        email: 'worker-cli@example.com',
+        allComponents: true,
+        confirmedAt: new Date(),
+        manageTokenHash: hashSecret(newSecret()),
+      });
+      await createIncident(db, SYSTEM_ACTOR, {
+        name: 'Worker CLI check',
+        status: 'investigating',
+        severity: 3,
+        body: 'Checking the worker command.',
+        components: { [component.id]: 'degraded_performance' },
+      });
+    });
+    const mailDir = mkdtempSync(path.join(tmpdir(), 'vigie-cli-mail-'));
+    const dataDir = t.env.VIGIE_DATA_DIR ?? mailDir;
+    const child = spawn(process.execPath, [path.join(root, 'scripts/vigie.mjs'), 'worker'], {
+      cwd: root,
+      env: { PATH: process.env.PATH, VIGIE_DATA_DIR: mailDir, ...t.env, VIGIE_SEND_RATE: '10' },
+    });
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      const deadline = Date.now() + 30_000;
+      // (The demo content's own updates, queued by demo:seed, reach this subscriber too.)
+      const sink = () =>
+        readSink(dataDir).filter((m) => decodeHeader(m.headers.subject ?? '').includes('Worker CLI check'));
+      while (Date.now() < deadline && sink().length === 0) await new Promise((r) => setTimeout(r, 100));
+      expect(sink()).toHaveLength(1);
+      expect(stdout).toMatch(/^Vigie worker on /m);
+      const fanout = stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { event: string; deliveries: number })
+        .find((e) => e.event === 'fanout');
+      expect(fanout?.deliveries).toBeGreaterThanOrEqual(1);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(stdout).toMatch(/Stopping/);
+    rmSync(mailDir, { recursive: true, force: true });
   });
 
   it('answers an unknown command with the usage and exit code 2', async () => {

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { check, index, integer, jsonb, pgTable, serial, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../../domain/enums.ts';
 import { createdAt, oneOf, ts, updatedAt } from './_columns.ts';
@@ -6,7 +7,7 @@ import { subscribers } from './subscribers.ts';
 
 /**
  * The email outbox: one row per message × subscriber. `messageKey` names the message
- * (`update:{id}`, `reminder:{incidentId}`, `confirm:{subscriberId}:{n}`); the unique index
+ * (`update:{updateId}`, `reminder:{incidentId}:{start, unix seconds}`); the unique index
  * on (message_key, subscriber_id) is what guarantees nobody is mailed twice.
  */
 export const emailDeliveries = pgTable(
@@ -36,6 +37,14 @@ export const emailDeliveries = pgTable(
     index('email_deliveries_due_idx').on(t.status, t.nextAttemptAt),
     index('email_deliveries_update_idx').on(t.updateId),
     index('email_deliveries_batch_idx').on(t.batchKey),
+    // The worker's two claims, which must not scan the sent rows of a 100 000-recipient
+    // fan-out on every pass (measured: 99 ms → 0.2 ms per claim half-way through one).
+    index('email_deliveries_fresh_idx')
+      .on(t.id)
+      .where(sql`${t.status} = 'pending' and ${t.batchKey} is null`),
+    index('email_deliveries_retry_idx')
+      .on(t.nextAttemptAt, t.id)
+      .where(sql`${t.batchKey} is not null and ${t.status} in ('pending', 'sending')`),
     check('email_deliveries_status_check', oneOf(t.status, DELIVERY_STATUSES)),
   ],
 );

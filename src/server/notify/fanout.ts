@@ -1,48 +1,93 @@
 /**
- * The fan-out of a published update: one email_deliveries row per subscriber it reaches, in
- * a single set-based INSERT … SELECT. The unique (message_key, subscriber_id) index makes it
- * idempotent: running it again (a retried outbox row) adds nobody twice.
+ * The fan-out of a published update: one email_deliveries row per subscriber it reaches,
+ * inserted set-based (`INSERT … SELECT`), a chunk of subscribers at a time. The unique
+ * (message_key, subscriber_id) index makes it idempotent: running a chunk again (a retried
+ * outbox row) adds nobody twice.
+ *
+ * Chunks, walked in subscriber id order with a cursor kept on the outbox row, let the first
+ * batches go out while the rest is still being queued (100 000 subscribers take ~3 s to
+ * queue in one statement), and keep each transaction short.
  */
 import { sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../../db/client.ts';
 
+/** Subscribers looked at per chunk. */
+export const FANOUT_CHUNK = 10_000;
+
+export type FanOutChunk = {
+  /** Delivery rows added. */
+  added: number;
+  /** The cursor for the next chunk: the last subscriber id looked at, or null when done. */
+  next: string | null;
+};
+
 /**
- * Queues `update:{id}` for every confirmed subscriber, neither unsubscribed nor suppressed,
- * subscribed to everything or to a public component of the incident or of the update. Only a
- * public update with `notify` on, of a public incident, reaches anyone. Returns the rows added.
+ * Queues `update:{id}` for the next `limit` subscribers after `after` (by id) who are
+ * confirmed, neither unsubscribed nor suppressed, and subscribed to everything or to a public
+ * component of the incident or of the update. Only a public update with `notify` on, of a
+ * public incident, reaches anyone.
  */
-export async function fanOut(db: Db, updateId: string, now = new Date()): Promise<number> {
+export async function fanOutChunk(
+  db: Db,
+  updateId: string,
+  now: Date,
+  after: string | null,
+  limit = FANOUT_CHUNK,
+): Promise<FanOutChunk> {
   const at = now.toISOString();
-  const rows = await queryRows(
+  const [row] = await queryRows<{ added: number; scanned: number; last: string | null }>(
     db,
     sql`
-    insert into email_deliveries
-      (message_key, subscriber_id, update_id, incident_id, status, next_attempt_at, created_at, updated_at)
-    select 'update:' || u.id, s.id, u.id, u.incident_id, 'pending', ${at}::timestamptz, ${at}::timestamptz, ${at}::timestamptz
-    from incident_updates u
-    join incidents i on i.id = u.incident_id
-    join subscribers s
-      on s.confirmed_at is not null and s.unsubscribed_at is null and s.suppressed_at is null
-    where u.id = ${updateId}
-      and u.audience = 'public' and u.notify and i.visibility = 'public'
-      and (
-        s.all_components
-        or exists (
-          select 1
-          from subscriber_components sc
-          join components c on c.id = sc.component_id and c.visibility = 'public'
-          left join component_groups g on g.id = c.group_id
-          where sc.subscriber_id = s.id
-            and (g.id is null or g.visibility = 'public')
-            and (
-              sc.component_id in (select ic.component_id from incident_components ic where ic.incident_id = i.id)
-              or sc.component_id in (select uc.component_id from incident_update_components uc where uc.update_id = u.id)
-            )
+    with candidates as (
+      select s.id, s.all_components
+      from subscribers s
+      where s.confirmed_at is not null and s.unsubscribed_at is null and s.suppressed_at is null
+        and (${after}::text is null or s.id > ${after}::text)
+      order by s.id
+      limit ${limit}::int
+    ),
+    added as (
+      insert into email_deliveries
+        (message_key, subscriber_id, update_id, incident_id, status, next_attempt_at, created_at, updated_at)
+      select 'update:' || u.id, c.id, u.id, u.incident_id, 'pending', ${at}::timestamptz, ${at}::timestamptz, ${at}::timestamptz
+      from incident_updates u
+      join incidents i on i.id = u.incident_id
+      cross join candidates c
+      where u.id = ${updateId}
+        and u.audience = 'public' and u.notify and i.visibility = 'public'
+        and (
+          c.all_components
+          or exists (
+            select 1
+            from subscriber_components sc
+            join components co on co.id = sc.component_id and co.visibility = 'public'
+            left join component_groups g on g.id = co.group_id
+            where sc.subscriber_id = c.id
+              and (g.id is null or g.visibility = 'public')
+              and (
+                sc.component_id in (select ic.component_id from incident_components ic where ic.incident_id = i.id)
+                or sc.component_id in (select uc.component_id from incident_update_components uc where uc.update_id = u.id)
+              )
+          )
         )
-      )
-    on conflict (message_key, subscriber_id) do nothing
-    returning id
+      on conflict (message_key, subscriber_id) do nothing
+      returning 1
+    )
+    select (select count(*) from added)::int as added, (select count(*) from candidates)::int as scanned,
+      (select max(id) from candidates) as last
   `,
   );
-  return rows.length;
+  return { added: Number(row.added), next: Number(row.scanned) < limit ? null : row.last };
+}
+
+/** The whole fan-out of an update at once (tests, small pages). Returns the rows added. */
+export async function fanOut(db: Db, updateId: string, now = new Date()): Promise<number> {
+  let added = 0;
+  let after: string | null = null;
+  do {
+    const chunk: FanOutChunk = await fanOutChunk(db, updateId, now, after);
+    added += chunk.added;
+    after = chunk.next;
+  } while (after !== null);
+  return added;
 }

@@ -4,12 +4,15 @@
  * named so that `ls` lists them oldest first. A message is never dropped silently: a
  * failure throws (MailerError for the provider's refusals).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Resend } from 'resend';
+import { rateLimitFromHeaders, type RateLimitInfo } from './pacer.ts';
 
 export type MailMessage = {
+  /** The sender; the mailer's default (EMAIL_FROM) when absent. */
+  from?: string;
   to: string;
   subject: string;
   text: string;
@@ -22,12 +25,22 @@ export type Mailer = {
   /** Sends one message; `id` is the provider's id, or the `.eml` file name in the sink. */
   send(message: MailMessage): Promise<{ id: string }>;
   /**
-   * Sends up to 100 messages in one request; the ids come back in the messages' order. The
-   * same `idempotencyKey` with the same messages never sends twice (Resend keeps keys 24 h).
+   * Sends up to 100 messages in one request. The same `idempotencyKey` with the same messages
+   * never sends twice (Resend keeps keys 24 h). Messages the provider refused one by one
+   * (Resend's permissive batch validation) do not fail the others.
    */
-  sendBatch(messages: readonly MailMessage[], options: { idempotencyKey: string }): Promise<{ ids: string[] }>;
+  sendBatch(messages: readonly MailMessage[], options: { idempotencyKey: string }): Promise<BatchResult>;
   /** 'resend' or 'sink', for logs and the start banner. */
   readonly kind: 'resend' | 'sink';
+};
+
+export type BatchResult = {
+  /** In the messages' order: the provider's id, or null for a message it refused (see `errors`). */
+  ids: (string | null)[];
+  /** The messages refused one by one, by index in the batch, with the provider's reason. */
+  errors: { index: number; message: string }[];
+  /** What the answer said of the provider's rate limit, if anything. */
+  rateLimit: RateLimitInfo | null;
 };
 
 export type MailerOptions = { apiKey?: string; dataDir: string; from: string };
@@ -44,17 +57,20 @@ export class MailerError extends Error {
   readonly code: string;
   readonly statusCode: number | null;
   readonly retryAfterSeconds: number | null;
-  constructor(message: string, code: string, statusCode: number | null, retryAfterSeconds: number | null = null) {
+  readonly rateLimit: RateLimitInfo | null;
+  constructor(
+    message: string,
+    code: string,
+    statusCode: number | null,
+    retryAfterSeconds: number | null = null,
+    rateLimit: RateLimitInfo | null = null,
+  ) {
     super(message);
     this.code = code;
     this.statusCode = statusCode;
     this.retryAfterSeconds = retryAfterSeconds;
+    this.rateLimit = rateLimit;
   }
-}
-
-function retryAfter(headers: Record<string, string> | null): number | null {
-  const value = Number(headers?.['retry-after']);
-  return Number.isFinite(value) && value >= 0 ? value : null;
 }
 
 export function createMailer(options: MailerOptions): Mailer {
@@ -69,7 +85,7 @@ function resendMailer(apiKey: string, from: string): Mailer {
       checkHeaders(message.headers);
       // The SDK answers { data, error } and does not throw on a refusal.
       const { data, error } = await resend.emails.send({
-        from,
+        from: message.from ?? from,
         to: message.to,
         subject: message.subject,
         text: message.text,
@@ -83,23 +99,29 @@ function resendMailer(apiKey: string, from: string): Mailer {
     async sendBatch(messages, { idempotencyKey }) {
       if (messages.length > MAX_BATCH) throw new Error(`At most ${MAX_BATCH} emails per batch`);
       for (const m of messages) checkHeaders(m.headers);
+      // Permissive: one bad address does not fail the other 99 (Resend lists it in `errors`).
       const { data, error, headers } = await resend.batch.send(
-        messages.map((m) => ({ from, to: m.to, subject: m.subject, text: m.text, html: m.html, headers: m.headers })),
-        { idempotencyKey },
+        messages.map((m) => ({
+          from: m.from ?? from,
+          to: m.to,
+          subject: m.subject,
+          text: m.text,
+          html: m.html,
+          headers: m.headers,
+        })),
+        { idempotencyKey, batchValidation: 'permissive' },
       );
+      const { rateLimit, retryAfterSeconds } = rateLimitFromHeaders(headers);
       if (error) {
         throw new MailerError(
           `Resend refused the batch: ${error.message}`,
           error.name,
           error.statusCode,
-          retryAfter(headers),
+          retryAfterSeconds,
+          rateLimit,
         );
       }
-      const ids = data?.data?.map((d) => d.id) ?? [];
-      if (ids.length !== messages.length) {
-        throw new MailerError('Resend answered without an id for every email', 'application_error', null);
-      }
-      return { ids };
+      return { ...matchIds(messages.length, data?.data ?? [], data?.errors ?? []), rateLimit };
     },
   };
 }
@@ -112,15 +134,48 @@ function sinkMailer(dataDir: string, from: string): Mailer {
       await mkdir(dir, { recursive: true });
       const name = sinkFileName(new Date());
       // 'wx': never overwrite another message, whatever happens to the names.
-      await writeFile(path.join(dir, name), buildEml(message, from), { flag: 'wx' });
+      await writeFile(path.join(dir, name), buildEml(message, message.from ?? from), { flag: 'wx' });
       return { id: name };
     },
-    async sendBatch(messages) {
+    async sendBatch(messages, { idempotencyKey }) {
       if (messages.length > MAX_BATCH) throw new Error(`At most ${MAX_BATCH} emails per batch`);
+      // Like Resend, a key already sent answers the same ids and writes nothing new.
+      const record = path.join(dir, '.batches', `${createHash('sha256').update(idempotencyKey).digest('hex')}.json`);
+      try {
+        return { ids: JSON.parse(await readFile(record, 'utf8')) as string[], errors: [], rateLimit: null };
+      } catch {
+        // not sent yet
+      }
       const ids: string[] = [];
       for (const m of messages) ids.push((await this.send(m)).id);
-      return { ids };
+      await mkdir(path.dirname(record), { recursive: true });
+      await writeFile(record, JSON.stringify(ids));
+      return { ids, errors: [], rateLimit: null };
     },
+  };
+}
+
+/**
+ * Resend's permissive answer: `data` holds the ids of the accepted emails in order, `errors`
+ * the refused ones by index. Spread the ids over the indexes not refused; an answer that does
+ * not add up is an error (the batch is retried with the same key, which is safe).
+ */
+export function matchIds(
+  count: number,
+  data: readonly { id: string }[],
+  errors: readonly { index: number; message: string }[],
+): { ids: (string | null)[]; errors: { index: number; message: string }[] } {
+  const refused = new Map(errors.map((e) => [e.index, e.message]));
+  const valid = [...refused.keys()].every((i) => Number.isInteger(i) && i >= 0 && i < count);
+  if (!valid || data.length + refused.size !== count) {
+    throw new MailerError('Resend answered without an id or an error for every email', 'application_error', null);
+  }
+  const ids: (string | null)[] = [];
+  let next = 0;
+  for (let i = 0; i < count; i++) ids.push(refused.has(i) ? null : data[next++].id);
+  return {
+    ids,
+    errors: [...refused].map(([index, message]) => ({ index, message })).sort((a, b) => a.index - b.index),
   };
 }
 

@@ -9,9 +9,10 @@
  *    Idempotency-Key and the same payload, so a retry after a lost answer never mails twice.
  *    Rows left `sending` by a crashed worker are claimed again once `locked_until` passes.
  * 3. Renders each email (the admin preview's renderer), sends the batch in one request and
- *    records the outcome: sent with the provider id; 429, 5xx, 409 or no answer: pending again
- *    with exponential backoff (at least `retry-after`); other 4xx: failed with the reason.
- *    After MAX_ATTEMPTS, failed.
+ *    records the outcome: sent with the provider id; 429: pending again after `retry-after`
+ *    (not counted as an attempt); 5xx, 409 or no answer: pending again with exponential
+ *    backoff (at least `retry-after`), failed after MAX_ATTEMPTS; other 4xx: failed with the
+ *    reason. Emails refused one by one (permissive batches) fail alone.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { and, asc, eq, inArray, isNotNull, isNull, lte, or, sql } from 'drizzle-orm';
@@ -24,17 +25,27 @@ import {
   outbox,
   subscribers,
 } from '../../db/schema/index.ts';
+import type { AnyIncidentStatus, Severity } from '../../domain/enums.ts';
 import { componentStatusLabel } from '../../domain/status.ts';
+import { reminderContent } from '../maintenances/reminder-email.ts';
 import { renderEmail } from '../admin/preview.ts';
 import { hashSecret } from '../ids.ts';
 import { getSettings } from '../settings/queries.ts';
+import { sendConfirmation } from '../subscribers/public-flow.ts';
+import { isAddressRejection, suppressAddresses } from '../subscribers/suppression.ts';
 import { loadComponentIndex } from '../status-page/queries.ts';
 import { pageChrome, timeView } from '../status-page/view.ts';
-import { fanOut } from './fanout.ts';
+import { fanOutChunk } from './fanout.ts';
 import { MAX_BATCH, MailerError, type MailMessage, type Mailer } from './mailer.ts';
+import type { RateLimitInfo } from './pacer.ts';
 import { getSigningSecret, manageTokenFor } from './tokens.ts';
 
 export const MAX_ATTEMPTS = 8;
+/**
+ * A claimed batch is sent at once (the loop waits for its rate slot before claiming), so a
+ * minute is ample; a worker killed mid-batch delays its rows by at most that.
+ */
+const DEFAULT_LOCK_MS = 30_000;
 const BASE_BACKOFF_MS = 2_000;
 const MAX_BACKOFF_MS = 15 * 60_000;
 
@@ -45,13 +56,20 @@ export type WorkerOptions = {
   now?: Date;
   /** At most 100 (Resend's batch limit). */
   batchSize?: number;
-  /** How long a claimed batch stays ours before another worker may take it over. */
+  /** Subscribers a fan-out pass looks at (notify/fanout.ts FANOUT_CHUNK by default). */
+  fanOutChunk?: number;
+  /** How long a claimed batch stays ours before another worker may take it over (default 30 s). */
   lockMs?: number;
 };
 
 export type WorkerResult = {
-  /** Delivery rows the outbox fan-outs added. */
+  /** Delivery rows the outbox fan-outs added, and the time that took (ms). */
   fannedOut: number;
+  /** Outbox rows worked on (a fan-out chunk, or a row with nothing to send). */
+  outboxRows: number;
+  fanOutMs: number;
+  /** Confirmation emails sent for subscribers staff added unconfirmed. */
+  confirmations: number;
   claimed: number;
   sent: number;
   retried: number;
@@ -61,6 +79,8 @@ export type WorkerResult = {
   idempotencyKey: string | null;
   /** When the provider asked to slow down, how long (ms). */
   backoffMs: number | null;
+  /** What the provider's answer said of its rate limit (for the pacer). */
+  rateLimit: RateLimitInfo | null;
 };
 
 type Claimed = typeof emailDeliveries.$inferSelect;
@@ -69,8 +89,15 @@ type Claimed = typeof emailDeliveries.$inferSelect;
 export async function runWorkerOnce(db: Db, options: WorkerOptions): Promise<WorkerResult> {
   const now = options.now ?? new Date();
   const batchSize = Math.max(1, Math.min(options.batchSize ?? MAX_BATCH, MAX_BATCH));
+  const fanOutStart = performance.now();
+  const { added: fannedOut, handled: outboxRows } = await processOutbox(db, now, options.fanOutChunk);
+  const fanOutMs = performance.now() - fanOutStart;
+  const confirmations = await processConfirmations(db, options, now);
   const result: WorkerResult = {
-    fannedOut: await processOutbox(db, now),
+    fannedOut,
+    outboxRows,
+    fanOutMs,
+    confirmations,
     claimed: 0,
     sent: 0,
     retried: 0,
@@ -78,15 +105,21 @@ export async function runWorkerOnce(db: Db, options: WorkerOptions): Promise<Wor
     skipped: 0,
     idempotencyKey: null,
     backoffMs: null,
+    rateLimit: null,
   };
-  const rows = await claimBatch(db, now, batchSize, options.lockMs ?? 5 * 60_000);
+  const rows = await claimBatch(db, now, batchSize, options.lockMs ?? DEFAULT_LOCK_MS);
   result.claimed = rows.length;
   if (rows.length) await sendBatch(db, rows, options, now, result);
   return result;
 }
 
-/** Fans out the pending `update.published` rows and marks them processed. */
-async function processOutbox(db: Db, now: Date): Promise<number> {
+/**
+ * Fans out pending `update.published` rows, one chunk of subscribers per pass (notify/fanout.ts):
+ * a row whose fan-out is not finished keeps its cursor in its payload and stays pending, so
+ * the next pass (this worker's or another's) goes on from there, while batches already queued
+ * are being sent. Rows without `notify` are simply marked processed.
+ */
+async function processOutbox(db: Db, now: Date, chunkSize?: number): Promise<{ added: number; handled: number }> {
   return db.transaction(async (tx) => {
     const rows = await tx
       .select({ id: outbox.id, payload: outbox.payload })
@@ -96,14 +129,48 @@ async function processOutbox(db: Db, now: Date): Promise<number> {
       .limit(100)
       .for('update', { skipLocked: true });
     let added = 0;
+    let fannedOne = false;
+    const done: number[] = [];
     for (const row of rows) {
-      const { updateId, notify } = row.payload as { updateId: string; notify: boolean };
-      if (notify) added += await fanOut(tx, updateId, now);
+      const payload = row.payload as { updateId: string; notify: boolean; after?: string | null };
+      if (!payload.notify) {
+        done.push(row.id);
+        continue;
+      }
+      if (fannedOne) continue; // one chunk a pass: the batches wait for no more than that
+      fannedOne = true;
+      const chunk = await fanOutChunk(tx, payload.updateId, now, payload.after ?? null, chunkSize);
+      added += chunk.added;
+      if (chunk.next === null) done.push(row.id);
+      else
+        await tx
+          .update(outbox)
+          .set({ payload: { ...payload, after: chunk.next } })
+          .where(eq(outbox.id, row.id));
     }
+    if (done.length) await tx.update(outbox).set({ processedAt: now }).where(inArray(outbox.id, done));
+    return { added, handled: done.length + (fannedOne ? 1 : 0) };
+  });
+}
+
+/**
+ * Sends the confirmation emails of subscribers added unconfirmed by staff (`subscriber.confirm`
+ * rows), a few per pass. A row is claimed for a minute first, so a crash mid-send retries it
+ * (a second link in that rare case, never a lost one); a failure backs off like deliveries.
+ */
+async function processConfirmations(db: Db, options: WorkerOptions, now: Date): Promise<number> {
+  const claimed = await db.transaction(async (tx) => {
+    const rows = await tx
+      .select({ id: outbox.id, payload: outbox.payload, attempts: outbox.attempts })
+      .from(outbox)
+      .where(and(eq(outbox.topic, 'subscriber.confirm'), isNull(outbox.processedAt), lte(outbox.availableAt, now)))
+      .orderBy(asc(outbox.id))
+      .limit(10)
+      .for('update', { skipLocked: true });
     if (rows.length) {
       await tx
         .update(outbox)
-        .set({ processedAt: now })
+        .set({ availableAt: new Date(now.getTime() + 60_000) })
         .where(
           inArray(
             outbox.id,
@@ -111,8 +178,36 @@ async function processOutbox(db: Db, now: Date): Promise<number> {
           ),
         );
     }
-    return added;
+    return rows;
   });
+  if (!claimed.length) return 0;
+  const settings = await getSettings(db);
+  const siteUrl = options.siteUrl.replace(/\/+$/, '');
+  let sent = 0;
+  for (const row of claimed) {
+    const { subscriberId } = row.payload as { subscriberId: string };
+    try {
+      if (await sendConfirmation(db, options.mailer, subscriberId, { siteUrl, pageName: settings.pageName, now })) {
+        sent++;
+      }
+      await db.update(outbox).set({ processedAt: now, lastError: null }).where(eq(outbox.id, row.id));
+    } catch (err) {
+      const attempts = row.attempts + 1;
+      const reason = err instanceof Error ? err.message : String(err);
+      const retryable =
+        !(err instanceof MailerError) || err.statusCode === null || err.statusCode === 429 || err.statusCode >= 500;
+      await db
+        .update(outbox)
+        .set({
+          attempts,
+          lastError: reason,
+          availableAt: new Date(now.getTime() + Math.min(BASE_BACKOFF_MS * 2 ** (attempts - 1), MAX_BACKOFF_MS)),
+          ...(retryable && attempts < MAX_ATTEMPTS ? {} : { processedAt: now }),
+        })
+        .where(eq(outbox.id, row.id));
+    }
+  }
+  return sent;
 }
 
 /** A retried batch (same key, same members) if one is due, else up to `size` fresh pending rows. */
@@ -182,24 +277,28 @@ async function sendBatch(db: Db, rows: Claimed[], options: WorkerOptions, now: D
   const settings = await getSettings(db);
   const chrome = pageChrome(settings);
   const publicComponents = await loadComponentIndex(db, 'public');
-  const contents = new Map<string, Awaited<ReturnType<typeof updateContent>>>();
+  const contents = new Map<string, MessageContent | null>();
 
+  const attempted = rows.some((r) => r.attempts > 0);
   const skip: number[] = [];
   const unknown: number[] = [];
+  const stale: number[] = [];
   const batch: { row: Claimed; message: MailMessage }[] = [];
   for (const row of rows.sort((a, b) => a.id - b.id)) {
     const person = people.get(row.subscriberId);
-    if (!person || person.unsubscribedAt || person.suppressedAt || !person.confirmedAt) {
+    // A batch the provider may already have accepted is resent exactly as it was (same
+    // members, same key), or the provider would see a new request and mail the others twice:
+    // someone who unsubscribed while it was in flight may get that one message, never two.
+    if (!person || (!attempted && (person.unsubscribedAt || person.suppressedAt || !person.confirmedAt))) {
       skip.push(row.id);
       continue;
     }
-    if (!row.updateId || !contents.has(row.updateId)) {
-      const content = row.updateId ? await updateContent(db, row.updateId, publicComponents) : null;
-      if (row.updateId) contents.set(row.updateId, content);
+    if (!contents.has(row.messageKey)) {
+      contents.set(row.messageKey, await messageContent(db, row, publicComponents, chrome, now));
     }
-    const content = row.updateId ? contents.get(row.updateId) : null;
+    const content = contents.get(row.messageKey);
     if (!content) {
-      unknown.push(row.id);
+      (row.messageKey.startsWith('reminder:') ? stale : unknown).push(row.id);
       continue;
     }
     const token = manageTokenFor(secret, person.id);
@@ -211,20 +310,24 @@ async function sendBatch(db: Db, rows: Claimed[], options: WorkerOptions, now: D
         .where(eq(subscribers.id, person.id));
     }
     const unsubscribeUrl = `${siteUrl}/unsubscribe?token=${encodeURIComponent(token)}`;
+    const manageUrl = `${siteUrl}/subscribe/manage?token=${encodeURIComponent(token)}`;
     const email = renderEmail({
       pageName: chrome.pageName,
       incidentName: content.incident.name,
       severity: content.incident.severity,
-      status: content.update.status,
-      body: content.update.body,
-      time: timeView(content.update.displayAt, chrome).text,
+      status: content.status,
+      body: content.body,
+      time: content.time,
       affected: content.affected,
       incidentUrl: `${siteUrl}/incidents/${encodeURIComponent(content.incident.id)}`,
       unsubscribeUrl,
+      manageUrl,
     });
     batch.push({
       row,
       message: {
+        // The sender set in the admin's settings wins over EMAIL_FROM.
+        ...(settings.emailFrom ? { from: settings.emailFrom } : {}),
         to: person.email,
         ...email,
         headers: { 'List-Unsubscribe': `<${unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
@@ -238,6 +341,18 @@ async function sendBatch(db: Db, rows: Claimed[], options: WorkerOptions, now: D
       .set({ status: 'skipped', lockedUntil: null, updatedAt: now })
       .where(and(inArray(d.id, skip), eq(d.status, 'sending')));
     result.skipped += skip.length;
+  }
+  if (stale.length) {
+    await db
+      .update(d)
+      .set({
+        status: 'skipped',
+        lockedUntil: null,
+        lastError: 'Not sent: the maintenance started, moved or was cancelled before its reminder went out',
+        updatedAt: now,
+      })
+      .where(and(inArray(d.id, stale), eq(d.status, 'sending')));
+    result.skipped += stale.length;
   }
   if (unknown.length) {
     await db
@@ -262,24 +377,83 @@ async function sendBatch(db: Db, rows: Claimed[], options: WorkerOptions, now: D
       batch.map((b) => b.message),
       { idempotencyKey },
     );
+    result.rateLimit = sent.rateLimit;
     const at = now.toISOString();
-    const values = sql.join(
-      batch.map((b, i) => sql`(${b.row.id}::int, ${sent.ids[i]}::text)`),
-      sql`, `,
-    );
-    await queryRows(
-      db,
-      sql`update email_deliveries as d
-        set status = 'sent', provider_id = v.pid, sent_at = ${at}::timestamptz, locked_until = null,
-          last_error = null, attempts = d.attempts + 1, updated_at = ${at}::timestamptz
-        from (values ${values}) as v(id, pid)
-        where d.id = v.id and d.status = 'sending'`,
-    );
-    result.sent += batch.length;
+    const accepted = batch.flatMap((b, i) => (sent.ids[i] ? [sql`(${b.row.id}::int, ${sent.ids[i]}::text)`] : []));
+    if (accepted.length) {
+      await queryRows(
+        db,
+        sql`update email_deliveries as d
+          set status = 'sent', provider_id = v.pid, sent_at = ${at}::timestamptz, locked_until = null,
+            last_error = null, attempts = d.attempts + 1, updated_at = ${at}::timestamptz
+          from (values ${sql.join(accepted, sql`, `)}) as v(id, pid)
+          where d.id = v.id and d.status = 'sending'`,
+      );
+    }
+    result.sent += accepted.length;
+    // Refused one by one: failed with the provider's reason, never retried; an address the
+    // provider calls invalid is suppressed, so no later update is sent to it either.
+    const invalid = sent.errors.filter((e) => isAddressRejection(e.message));
+    for (const { index, message } of invalid) {
+      await suppressAddresses(db, [batch[index].message.to], `Refused by the provider: ${message}`, now);
+    }
+    for (const { index, message } of sent.errors) {
+      await db
+        .update(d)
+        .set({
+          status: 'failed',
+          attempts: sql`${d.attempts} + 1`,
+          lockedUntil: null,
+          lastError: `The provider refused this email: ${message}`,
+          updatedAt: now,
+        })
+        .where(and(eq(d.id, batch[index].row.id), eq(d.status, 'sending')));
+      result.failed += 1;
+    }
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     const status = err instanceof MailerError ? err.statusCode : null;
-    const retryable = status === null || status === 429 || status === 409 || status >= 500;
+    if (err instanceof MailerError && err.code === 'invalid_idempotent_request') {
+      // The provider already took a request with this key, for these members (the key names
+      // them): an earlier attempt whose answer was lost went out. Rendering differs now (the
+      // update was edited since), so it will not replay the answer; the emails were sent.
+      await db
+        .update(d)
+        .set({
+          status: 'sent',
+          sentAt: now,
+          attempts: sql`${d.attempts} + 1`,
+          lockedUntil: null,
+          lastError: 'Sent by an earlier attempt (the provider already had this batch; its answer was lost)',
+          updatedAt: now,
+        })
+        .where(and(inArray(d.id, ids), eq(d.status, 'sending')));
+      result.sent += batch.length;
+      return;
+    }
+    if (err instanceof MailerError) result.rateLimit = err.rateLimit;
+    const retryAfterMs =
+      err instanceof MailerError && err.retryAfterSeconds !== null ? err.retryAfterSeconds * 1000 : 0;
+    if (status === 429) {
+      // "Slow down" is no failure: the provider took nothing, so the batch waits exactly as
+      // long as it asked (2 s if it did not say), and the attempt is not counted (a daily quota
+      // running out leaves the emails pending, visible in the admin, rather than failed).
+      const backoffMs = retryAfterMs || BASE_BACKOFF_MS;
+      await db
+        .update(d)
+        .set({
+          status: 'pending',
+          nextAttemptAt: new Date(now.getTime() + backoffMs),
+          lockedUntil: null,
+          lastError: reason,
+          updatedAt: now,
+        })
+        .where(and(inArray(d.id, ids), eq(d.status, 'sending')));
+      result.retried += batch.length;
+      result.backoffMs = backoffMs;
+      return;
+    }
+    const retryable = status === null || status === 409 || status >= 500;
     const attempts = Math.max(...batch.map((b) => b.row.attempts)) + 1;
     if (!retryable || attempts >= MAX_ATTEMPTS) {
       await db
@@ -295,8 +469,6 @@ async function sendBatch(db: Db, rows: Claimed[], options: WorkerOptions, now: D
       result.failed += batch.length;
       return;
     }
-    const retryAfterMs =
-      err instanceof MailerError && err.retryAfterSeconds !== null ? err.retryAfterSeconds * 1000 : 0;
     const backoffMs = Math.max(retryAfterMs, Math.min(BASE_BACKOFF_MS * 2 ** (attempts - 1), MAX_BACKOFF_MS));
     await db
       .update(d)
@@ -312,6 +484,40 @@ async function sendBatch(db: Db, rows: Claimed[], options: WorkerOptions, now: D
     result.retried += batch.length;
     result.backoffMs = backoffMs;
   }
+}
+
+/** What one message says, whoever receives it. */
+type MessageContent = {
+  incident: { id: string; name: string; severity: Severity | null };
+  status: AnyIncidentStatus | { label: string };
+  body: string;
+  time: string;
+  affected: string[];
+};
+
+/** The content of a delivery's message: an update (`update:{id}`) or a maintenance reminder. */
+async function messageContent(
+  db: Db,
+  row: Claimed,
+  publicComponents: Awaited<ReturnType<typeof loadComponentIndex>>,
+  chrome: ReturnType<typeof pageChrome>,
+  now: Date,
+): Promise<MessageContent | null> {
+  if (row.messageKey.startsWith('reminder:') && row.incidentId) {
+    const reminder = await reminderContent(db, row.incidentId, { messageKey: row.messageKey, now });
+    return reminder && { ...reminder, status: { label: reminder.subjectStatus } };
+  }
+  if (!row.updateId) return null;
+  const content = await updateContent(db, row.updateId, publicComponents);
+  return (
+    content && {
+      incident: content.incident,
+      status: content.update.status,
+      body: content.update.body,
+      time: timeView(content.update.displayAt, chrome).text,
+      affected: content.affected,
+    }
+  );
 }
 
 /** The update, its incident and the public components it names, as the email shows them. */

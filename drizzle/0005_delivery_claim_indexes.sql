@@ -1,0 +1,2 @@
+CREATE INDEX "email_deliveries_fresh_idx" ON "email_deliveries" USING btree ("id") WHERE "email_deliveries"."status" = 'pending' and "email_deliveries"."batch_key" is null;--> statement-breakpoint
+CREATE INDEX "email_deliveries_retry_idx" ON "email_deliveries" USING btree ("next_attempt_at","id") WHERE "email_deliveries"."batch_key" is not null and "email_deliveries"."status" in ('pending', 'sending');
