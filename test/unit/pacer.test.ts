@@ -42,12 +42,17 @@ describe('pacer', () => {
     expect(woke).toEqual([250, 500]);
   });
 
-  it('does not burst to make up for idle time', async () => {
+  it('takes a slot missed by less than an interval, but makes up no idle time', async () => {
     const p = fakePacer(10);
     await p.take(1);
+    p.advance(130); // the next slot was due at +100
+    await p.take(1);
+    expect(p.starts[1] - p.starts[0]).toBe(130);
+    await p.take(1);
+    expect(p.starts[2] - p.starts[1]).toBe(70); // back on the +100 grid
     p.advance(5_000);
     const starts = await p.take(3);
-    expect(starts.slice(1).map((t) => t - starts[1])).toEqual([0, 100, 200]);
+    expect(starts.slice(3).map((t) => t - starts[3])).toEqual([0, 100, 200]);
   });
 
   it('pauses for retry-after and for an exhausted window, capped', async () => {

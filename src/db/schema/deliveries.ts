@@ -2,7 +2,6 @@ import { sql } from 'drizzle-orm';
 import { check, index, integer, jsonb, pgTable, serial, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../../domain/enums.ts';
 import { createdAt, oneOf, ts, updatedAt } from './_columns.ts';
-import { incidents, incidentUpdates } from './incidents.ts';
 import { subscribers } from './subscribers.ts';
 
 /**
@@ -18,8 +17,14 @@ export const emailDeliveries = pgTable(
     subscriberId: text('subscriber_id')
       .notNull()
       .references(() => subscribers.id, { onDelete: 'cascade' }),
-    updateId: text('update_id').references(() => incidentUpdates.id, { onDelete: 'cascade' }),
-    incidentId: text('incident_id').references(() => incidents.id, { onDelete: 'cascade' }),
+    /**
+     * The update and incident a message is about. No foreign keys here, on purpose: incidents
+     * and updates are never deleted, and the two key checks per row were 30 % of a 100 000-row
+     * fan-out (measured: 5.9 s → 4.1 s). The subscriber's key stays: deleting a subscriber
+     * deletes their deliveries. The worker treats a message it cannot find as failed.
+     */
+    updateId: text('update_id'),
+    incidentId: text('incident_id'),
     status: text('status').$type<DeliveryStatus>().notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: ts('next_attempt_at').notNull().defaultNow(),
@@ -34,9 +39,11 @@ export const emailDeliveries = pgTable(
   },
   (t) => [
     uniqueIndex('email_deliveries_message_subscriber_idx').on(t.messageKey, t.subscriberId),
-    index('email_deliveries_due_idx').on(t.status, t.nextAttemptAt),
     index('email_deliveries_update_idx').on(t.updateId),
-    index('email_deliveries_batch_idx').on(t.batchKey),
+    // Only claimed rows have a batch key: fan-out inserts skip this index.
+    index('email_deliveries_batch_idx')
+      .on(t.batchKey)
+      .where(sql`${t.batchKey} is not null`),
     // The worker's two claims, which must not scan the sent rows of a 100 000-recipient
     // fan-out on every pass (measured: 99 ms → 0.2 ms per claim half-way through one).
     index('email_deliveries_fresh_idx')

@@ -38,7 +38,22 @@ export async function fanOutChunk(
   const [row] = await queryRows<{ added: number; scanned: number; last: string | null }>(
     db,
     sql`
-    with candidates as (
+    with affected as (
+      -- The public components (in public groups or none) the incident or the update names,
+      -- worked out once rather than for each subscriber.
+      select co.id
+      from incident_updates u
+      join incidents i on i.id = u.incident_id
+      join components co on co.visibility = 'public'
+      left join component_groups g on g.id = co.group_id
+      where u.id = ${updateId}
+        and (g.id is null or g.visibility = 'public')
+        and (
+          co.id in (select ic.component_id from incident_components ic where ic.incident_id = i.id)
+          or co.id in (select uc.component_id from incident_update_components uc where uc.update_id = u.id)
+        )
+    ),
+    candidates as (
       select s.id, s.all_components
       from subscribers s
       where s.confirmed_at is not null and s.unsubscribed_at is null and s.suppressed_at is null
@@ -58,16 +73,8 @@ export async function fanOutChunk(
         and (
           c.all_components
           or exists (
-            select 1
-            from subscriber_components sc
-            join components co on co.id = sc.component_id and co.visibility = 'public'
-            left join component_groups g on g.id = co.group_id
-            where sc.subscriber_id = c.id
-              and (g.id is null or g.visibility = 'public')
-              and (
-                sc.component_id in (select ic.component_id from incident_components ic where ic.incident_id = i.id)
-                or sc.component_id in (select uc.component_id from incident_update_components uc where uc.update_id = u.id)
-              )
+            select 1 from subscriber_components sc
+            where sc.subscriber_id = c.id and sc.component_id in (select id from affected)
           )
         )
       on conflict (message_key, subscriber_id) do nothing

@@ -1,6 +1,8 @@
 /**
  * Pacing of the email API requests: at most `rate` request starts a second, evenly spaced
- * (a slot every 1/rate s, never a burst to catch up on slots missed while idle), and a pause
+ * (a slot every 1/rate s; a slot missed by less than one interval is still taken, but idle
+ * time is never made up: at most rate × t + 1 requests in any t seconds, give or take the
+ * one late slot), and a pause
  * when the provider says so: `retry-after` on a 429, or `ratelimit-remaining: 0` with its
  * `ratelimit-reset`. Shared by every lane of one worker; each process paces itself, so
  * VIGIE_SEND_RATE is per process (README "Notifications").
@@ -50,7 +52,10 @@ export function createPacer(options: PacerOptions): Pacer {
   return {
     intervalMs,
     async acquire() {
-      const at = Math.max(now(), next);
+      // A slot missed by less than one interval (every lane was busy) is still taken, so an
+      // occasional slow pass costs no throughput; after a longer gap the grid starts afresh.
+      const t = now();
+      const at = next > t - intervalMs ? next : t;
       next = at + intervalMs;
       const wait = at - now();
       if (wait > 0) await sleep(wait);
