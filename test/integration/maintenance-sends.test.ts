@@ -11,12 +11,11 @@ import {
   incidents,
   incidentUpdates,
   settings,
-  subscriberComponents,
   subscribers,
 } from '../../src/db/schema/index.ts';
 import type { ComponentStatus } from '../../src/domain/enums.ts';
 import { createComponent, createGroup, setComponentStatus } from '../../src/server/components/service.ts';
-import { hashSecret, newId, newSecret } from '../../src/server/ids.ts';
+import { newId } from '../../src/server/ids.ts';
 import { createIncident, postUpdate, resolveIncident } from '../../src/server/incidents/service.ts';
 import { reminderContent } from '../../src/server/maintenances/reminder-email.ts';
 import {
@@ -30,6 +29,7 @@ import { fanOut } from '../../src/server/notify/fanout.ts';
 import { getSettings } from '../../src/server/settings/queries.ts';
 import { timeView } from '../../src/server/status-page/view.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { addSubscribers as addSubscribersTo, type SubscriberSpec } from '../helpers/subscribers.ts';
 import { comms, system } from '../helpers/principals.ts';
 
 const MINUTE = 60_000;
@@ -95,31 +95,8 @@ async function updatesOf(incidentId: string) {
     .orderBy(incidentUpdates.displayAt);
 }
 
-type SubscriberSpec = {
-  email: string;
-  components?: string[];
-  confirmed?: boolean;
-  unsubscribed?: boolean;
-  suppressed?: boolean;
-};
-
-async function addSubscribers(specs: SubscriberSpec[]): Promise<void> {
-  const now = new Date();
-  const rows = specs.map((x) => ({
-    id: newId(),
-    email: x.email,
-    allComponents: !x.components?.length,
-    confirmedAt: x.confirmed === false ? null : now,
-    unsubscribedAt: x.unsubscribed ? now : null,
-    suppressedAt: x.suppressed ? now : null,
-    manageTokenHash: hashSecret(newSecret()),
-  }));
-  await db().insert(subscribers).values(rows);
-  const links = specs.flatMap((x, i) =>
-    (x.components ?? []).map((componentId) => ({ subscriberId: rows[i].id, componentId })),
-  );
-  if (links.length) await db().insert(subscriberComponents).values(links);
-}
+/** Subscribers inserted directly, as an admin import would (placeholder manage tokens). */
+const addSubscribers = (specs: SubscriberSpec[]) => addSubscribersTo(db(), specs);
 
 /** The emails a maintenance's reminders (any start) were queued for, sorted. */
 async function remindedEmails(incidentId: string): Promise<string[]> {

@@ -4,12 +4,11 @@ import path from 'node:path';
 import { and, eq, isNull, like, sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { queryRows } from '../../src/db/client.ts';
-import { emailDeliveries, outbox, settings, subscriberComponents, subscribers } from '../../src/db/schema/index.ts';
+import { emailDeliveries, outbox, settings, subscribers } from '../../src/db/schema/index.ts';
 import { createSubscriber } from '../../src/server/subscribers/service.ts';
 import { comms } from '../helpers/principals.ts';
 import type { Actor } from '../../src/server/audit/service.ts';
 import { createIncident, postUpdate } from '../../src/server/incidents/service.ts';
-import { hashSecret, newId, newSecret } from '../../src/server/ids.ts';
 import { fanOut, fanOutChunk } from '../../src/server/notify/fanout.ts';
 import { startWorkerLoop } from '../../src/server/notify/loop.ts';
 import { runMaintenanceSchedule } from '../../src/server/maintenances/scheduler.ts';
@@ -20,6 +19,7 @@ import { createMailer } from '../../src/server/notify/mailer.ts';
 import { MAX_ATTEMPTS, runWorkerOnce } from '../../src/server/notify/worker.ts';
 import { confirmSubscription, subscribe, unsubscribe } from '../../src/server/subscribers/public-flow.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+import { addSubscribers as addSubscribersTo, type SubscriberSpec } from '../helpers/subscribers.ts';
 import { decodeHeader, linkToken, readSink } from '../helpers/mail.ts';
 import { startResendStandIn, type ResendStandIn } from '../helpers/resend-stand-in.ts';
 import { seedScenario } from '../helpers/scenario.ts';
@@ -33,35 +33,8 @@ let t: TestDatabase;
 let s: Awaited<ReturnType<typeof seedScenario>>;
 const db = () => t.handle.db;
 
-type SubscriberSpec = {
-  email: string;
-  components?: string[];
-  confirmed?: boolean;
-  unsubscribed?: boolean;
-  suppressed?: boolean;
-};
-
 /** Subscribers inserted directly, as an admin import would (placeholder manage tokens). */
-async function addSubscribers(specs: SubscriberSpec[]): Promise<void> {
-  const now = new Date();
-  const rows = specs.map((x) => ({
-    id: newId(),
-    email: x.email,
-    allComponents: !x.components?.length,
-    confirmedAt: x.confirmed === false ? null : now,
-    unsubscribedAt: x.unsubscribed ? now : null,
-    suppressedAt: x.suppressed ? now : null,
-    manageTokenHash: hashSecret(newSecret()),
-  }));
-  for (let i = 0; i < rows.length; i += 500)
-    await db()
-      .insert(subscribers)
-      .values(rows.slice(i, i + 500));
-  const links = specs.flatMap((x, i) =>
-    (x.components ?? []).map((componentId) => ({ subscriberId: rows[i].id, componentId })),
-  );
-  if (links.length) await db().insert(subscriberComponents).values(links);
-}
+const addSubscribers = (specs: SubscriberSpec[]) => addSubscribersTo(db(), specs);
 
 async function recipientsOf(updateId: string): Promise<string[]> {
   const rows = await db()

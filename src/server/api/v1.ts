@@ -162,6 +162,17 @@ export async function readJsonBody(request: Request): Promise<Record<string, unk
 }
 
 async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
+  const body = await readBodyUpTo(request, limit);
+  if (body === null) throw tooLarge();
+  return body;
+}
+
+/**
+ * The request body, or null when it is longer than `limit` bytes: by its Content-Length, or
+ * by counting what actually arrives (a chunked body has none), reading no further.
+ */
+export async function readBodyUpTo(request: Request, limit: number): Promise<Uint8Array | null> {
+  if (Number(request.headers.get('content-length') ?? '0') > limit) return null;
   if (!request.body) return new Uint8Array();
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -172,7 +183,7 @@ async function readLimited(request: Request, limit: number): Promise<Uint8Array>
     size += value.byteLength;
     if (size > limit) {
       await reader.cancel().catch(() => {});
-      throw tooLarge();
+      return null;
     }
     chunks.push(value);
   }

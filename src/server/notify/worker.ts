@@ -451,19 +451,7 @@ async function sendBatch(db: Db, rows: Claimed[], options: WorkerOptions, now: D
       // "Slow down" is no failure: the provider took nothing, so the batch waits exactly as
       // long as it asked (2 s if it did not say), and the attempt is not counted (a daily quota
       // running out leaves the emails pending, visible in the admin, rather than failed).
-      const backoffMs = retryAfterMs || BASE_BACKOFF_MS;
-      await db
-        .update(d)
-        .set({
-          status: 'pending',
-          nextAttemptAt: new Date(now.getTime() + backoffMs),
-          lockedUntil: null,
-          lastError: reason,
-          updatedAt: now,
-        })
-        .where(and(inArray(d.id, ids), eq(d.status, 'sending')));
-      result.retried += batch.length;
-      result.backoffMs = backoffMs;
+      await retryLater(retryAfterMs || BASE_BACKOFF_MS, false, reason);
       return;
     }
     const retryable = status === null || status === 409 || status >= 500;
@@ -482,12 +470,20 @@ async function sendBatch(db: Db, rows: Claimed[], options: WorkerOptions, now: D
       result.failed += batch.length;
       return;
     }
-    const backoffMs = Math.max(retryAfterMs, Math.min(BASE_BACKOFF_MS * 2 ** (attempts - 1), MAX_BACKOFF_MS));
+    await retryLater(
+      Math.max(retryAfterMs, Math.min(BASE_BACKOFF_MS * 2 ** (attempts - 1), MAX_BACKOFF_MS)),
+      true,
+      reason,
+    );
+  }
+
+  /** The batch goes back to pending for `backoffMs`; `counted`: the attempt counts. */
+  async function retryLater(backoffMs: number, counted: boolean, reason: string) {
     await db
       .update(d)
       .set({
         status: 'pending',
-        attempts: sql`${d.attempts} + 1`,
+        ...(counted ? { attempts: sql`${d.attempts} + 1` } : {}),
         nextAttemptAt: new Date(now.getTime() + backoffMs),
         lockedUntil: null,
         lastError: reason,

@@ -5,7 +5,7 @@
  * The middleware lets it through: /api is exempt from the Origin and CSRF checks.
  */
 import type { APIContext } from 'astro';
-import type { V1Method, V1Route } from '../../../../server/api/v1.ts';
+import { readBodyUpTo, type V1Method, type V1Route } from '../../../../server/api/v1.ts';
 import { getApp } from '../../../../server/app.ts';
 import { errorToJson, jsonError } from '../../../../server/http.ts';
 import { handleResendWebhook } from '../../../../server/subscribers/suppression.ts';
@@ -26,8 +26,9 @@ async function route({ request, url }: APIContext): Promise<Response> {
     const { db, config } = await getApp();
     const secret = config.resendWebhookSecret;
     if (!secret) return jsonError(404, 'Resend webhooks are not configured: set RESEND_WEBHOOK_SECRET.');
-    const rawBody = await readText(request);
-    if (rawBody === null) return jsonError(413, `The body is larger than ${MAX_WEBHOOK_BYTES / 1024} KiB.`);
+    const body = await readBodyUpTo(request, MAX_WEBHOOK_BYTES);
+    if (body === null) return jsonError(413, `The body is larger than ${MAX_WEBHOOK_BYTES / 1024} KiB.`);
+    const rawBody = Buffer.from(body).toString('utf8');
     const reply = await handleResendWebhook(db, { rawBody, headers: request.headers, secret });
     return new Response(JSON.stringify(reply.body), {
       status: reply.status,
@@ -37,26 +38,6 @@ async function route({ request, url }: APIContext): Promise<Response> {
     console.error(`POST ${url.pathname} failed:`, err);
     return errorToJson(err);
   }
-}
-
-/** The body as text, or null past MAX_WEBHOOK_BYTES, counting the bytes actually sent. */
-async function readText(request: Request): Promise<string | null> {
-  if (Number(request.headers.get('content-length') ?? '0') > MAX_WEBHOOK_BYTES) return null;
-  if (!request.body) return '';
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_WEBHOOK_BYTES) {
-      await reader.cancel().catch(() => {});
-      return null;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** One handler for every method, with the `methods` list the API tests read. */
