@@ -77,6 +77,7 @@ describe('the subscription journey over HTTP', () => {
     expect(confirmed.res.status).toBe(200);
     expect(confirmed.text).toContain('subscribed');
     const manage = linkToken(confirmed.text, '/unsubscribe');
+    expect(linkToken(confirmed.text, '/subscribe/manage')).toBe(manage);
 
     const again = await post(`/subscribe/confirm?token=${token}`, null, { origin: server.url });
     expect(again.res.status).toBe(400);
