@@ -95,6 +95,17 @@ async function make(urlPath: string, body: unknown): Promise<string> {
   return res.json.id;
 }
 
+/** An Alertmanager (v4) delivery of a new alert group with one firing alert. */
+function alertGroup() {
+  const name = unique('Alert');
+  return {
+    version: '4',
+    groupKey: `{}:{alertname="${name}"}`,
+    status: 'firing',
+    alerts: [{ status: 'firing', labels: { alertname: name }, startsAt: new Date().toISOString(), fingerprint: name }],
+  };
+}
+
 type Case = {
   /** The path parameters (a fresh target for each caller when it is destructive). */
   params?: () => Promise<Record<string, string>>;
@@ -174,6 +185,10 @@ const CASES: Record<string, Case> = {
     allowed: responderUp,
     status: 201,
   },
+  // Monitoring webhooks (test/http/alert-hooks.test.ts has the fixtures): a fresh group each
+  // time, so each allowed caller opens a draft.
+  'POST /api/v1/hooks/alertmanager': { body: () => alertGroup(), allowed: responderUp, status: 201 },
+  'POST /api/v1/hooks/grafana': { body: () => alertGroup(), allowed: responderUp, status: 201 },
   'GET /api/v1/maintenances': { allowed: everyone, status: 200 },
   'POST /api/v1/maintenances': {
     body: () => ({
