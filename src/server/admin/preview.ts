@@ -7,14 +7,14 @@
  * The email rendering lives here until the mailer exists; a later issue moves it there and
  * keeps `previewPublication` as it is.
  */
-import { and, eq, inArray, isNotNull, isNull, or, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.ts';
-import { subscriberComponents, subscribers } from '../../db/schema/index.ts';
+import { sql } from 'drizzle-orm';
+import { queryRows, type Db } from '../../db/client.ts';
 import type { AnyIncidentStatus, ComponentStatus, Severity } from '../../domain/enums.ts';
 import { impactOf } from '../../domain/severity.ts';
 import { anyIncidentStatusLabel, componentStatusLabel } from '../../domain/status.ts';
 import { buildFeed } from '../feed/rss.ts';
 import { markdownToText, renderMarkdown } from '../markdown.ts';
+import { reachable, wantsAnyOf } from '../notify/fanout.ts';
 import { getSettings } from '../settings/queries.ts';
 import { loadComponentIndex, loadIncident, type IncidentView, type UpdateView } from '../status-page/queries.ts';
 import { incidentItem, pageChrome, PUBLIC_VIEW, timeView, type IncidentItem } from '../status-page/view.ts';
@@ -161,29 +161,20 @@ export async function previewPublication(
  * unsubscribed nor suppressed, and subscribed to everything or to one of the components.
  */
 export async function countRecipients(db: Db, publicComponentIds: readonly string[]): Promise<number> {
-  const everything = eq(subscribers.allComponents, true);
-  const [row] = await db
-    .select({ n: sql<number>`count(*)::int` })
-    .from(subscribers)
-    .where(
-      and(
-        isNotNull(subscribers.confirmedAt),
-        isNull(subscribers.unsubscribedAt),
-        isNull(subscribers.suppressedAt),
-        publicComponentIds.length
-          ? or(
-              everything,
-              inArray(
-                subscribers.id,
-                db
-                  .select({ id: subscriberComponents.subscriberId })
-                  .from(subscriberComponents)
-                  .where(inArray(subscriberComponents.componentId, [...publicComponentIds])),
-              ),
-            )
-          : everything,
-      ),
-    );
+  // The fan-out's own rule (notify/fanout.ts), so the preview counts whom publishing reaches.
+  const wants = publicComponentIds.length
+    ? wantsAnyOf(
+        's',
+        sql.join(
+          publicComponentIds.map((id) => sql`${id}`),
+          sql`, `,
+        ),
+      )
+    : sql`s.all_components`;
+  const [row] = await queryRows<{ n: number }>(
+    db,
+    sql`select count(*)::int as n from subscribers s where ${reachable('s')} and ${wants}`,
+  );
   return Number(row?.n ?? 0);
 }
 

@@ -68,7 +68,8 @@ export async function signOut(db: Db, ctx: Pick<BrowserContext, 'cookies'>): Pro
   ctx.cookies.delete(SESSION_COOKIE, { path: '/' });
 }
 
-function clientIp(ctx: BrowserContext): string {
+/** The client's address, or 'unknown' where there is none (prerendering, some adapters): one shared bucket. */
+export function clientIp(ctx: Pick<BrowserContext, 'clientAddress'>): string {
   try {
     return ctx.clientAddress || 'unknown';
   } catch {

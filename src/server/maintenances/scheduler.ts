@@ -17,6 +17,7 @@
  */
 import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../../db/client.ts';
+import { publicAmong, reachable, wantsAnyOf } from '../notify/fanout.ts';
 import { components, incidentComponents, incidents } from '../../db/schema/index.ts';
 import type { ComponentStatus } from '../../domain/enums.ts';
 import { statusRank } from '../../domain/status.ts';
@@ -163,7 +164,7 @@ export function reminderKey(incidentId: string, scheduledFor: Date): string {
  * before its start; one announced later gets no reminder, as its announcement already said
  * when it starts.
  *
- * Who gets it mirrors notify/fanout.ts (copied, not shared: keep the two in step): confirmed,
+ * Who gets it is the fan-out's rule (notify/fanout.ts `reachable`, `wantsAnyOf`): confirmed,
  * neither unsubscribed nor suppressed, subscribed to everything or to a public component (in
  * no internal group) the maintenance covers. Returns the deliveries added.
  */
@@ -192,18 +193,8 @@ async function queueReminders(db: Db, now: Date): Promise<number> {
     select 'reminder:' || m.id || ':' || floor(extract(epoch from m.scheduled_for))::bigint,
       s.id, null, m.id, 'pending', ${at}::timestamptz, ${at}::timestamptz, ${at}::timestamptz
     from reminded m
-    join subscribers s
-      on s.confirmed_at is not null and s.unsubscribed_at is null and s.suppressed_at is null
-    where s.all_components
-      or exists (
-        select 1
-        from subscriber_components sc
-        join components c on c.id = sc.component_id and c.visibility = 'public'
-        left join component_groups g on g.id = c.group_id
-        where sc.subscriber_id = s.id
-          and (g.id is null or g.visibility = 'public')
-          and sc.component_id in (select ic.component_id from incident_components ic where ic.incident_id = m.id)
-      )
+    join subscribers s on ${reachable('s')}
+    where ${wantsAnyOf('s', publicAmong(sql`select ic.component_id from incident_components ic where ic.incident_id = m.id`))}
     on conflict (message_key, subscriber_id) do nothing
     returning id
   `,

@@ -8,8 +8,30 @@
  * batches go out while the rest is still being queued (100 000 subscribers take ~3 s to
  * queue in one statement), and keep each transaction short.
  */
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Db } from '../../db/client.ts';
+
+/**
+ * Who may be emailed at all, for the subscriber row aliased `s`: confirmed, neither
+ * unsubscribed nor suppressed. Shared by the update fan-out and the maintenance reminders.
+ */
+export function reachable(s: string): SQL {
+  const a = sql.raw(s);
+  return sql`(${a}.confirmed_at is not null and ${a}.unsubscribed_at is null and ${a}.suppressed_at is null)`;
+}
+
+/** The public components (in a public group or none) among `componentIds`, a SQL id set. */
+export function publicAmong(componentIds: SQL): SQL {
+  return sql`select co.id from components co left join component_groups g on g.id = co.group_id
+    where co.visibility = 'public' and (g.id is null or g.visibility = 'public') and co.id in (${componentIds})`;
+}
+
+/** Whether the subscriber row aliased `s` wants news of any of `componentIds` (or of everything). */
+export function wantsAnyOf(s: string, componentIds: SQL): SQL {
+  const a = sql.raw(s);
+  return sql`(${a}.all_components or exists (
+    select 1 from subscriber_components sc where sc.subscriber_id = ${a}.id and sc.component_id in (${componentIds})))`;
+}
 
 /** Subscribers looked at per chunk. */
 export const FANOUT_CHUNK = 10_000;
@@ -39,24 +61,18 @@ export async function fanOutChunk(
     db,
     sql`
     with affected as (
-      -- The public components (in public groups or none) the incident or the update names,
-      -- worked out once rather than for each subscriber.
-      select co.id
-      from incident_updates u
-      join incidents i on i.id = u.incident_id
-      join components co on co.visibility = 'public'
-      left join component_groups g on g.id = co.group_id
-      where u.id = ${updateId}
-        and (g.id is null or g.visibility = 'public')
-        and (
-          co.id in (select ic.component_id from incident_components ic where ic.incident_id = i.id)
-          or co.id in (select uc.component_id from incident_update_components uc where uc.update_id = u.id)
-        )
+      -- The public components the incident or the update names, worked out once rather than
+      -- for each subscriber.
+      ${publicAmong(sql`
+        select ic.component_id from incident_updates u join incident_components ic on ic.incident_id = u.incident_id
+        where u.id = ${updateId}
+        union
+        select uc.component_id from incident_update_components uc where uc.update_id = ${updateId}`)}
     ),
     candidates as (
       select s.id, s.all_components
       from subscribers s
-      where s.confirmed_at is not null and s.unsubscribed_at is null and s.suppressed_at is null
+      where ${reachable('s')}
         and (${after}::text is null or s.id > ${after}::text)
       order by s.id
       limit ${limit}::int
@@ -70,13 +86,7 @@ export async function fanOutChunk(
       cross join candidates c
       where u.id = ${updateId}
         and u.audience = 'public' and u.notify and i.visibility = 'public'
-        and (
-          c.all_components
-          or exists (
-            select 1 from subscriber_components sc
-            where sc.subscriber_id = c.id and sc.component_id in (select id from affected)
-          )
-        )
+        and ${wantsAnyOf('c', sql`select id from affected`)}
       on conflict (message_key, subscriber_id) do nothing
       returning 1
     )

@@ -98,14 +98,8 @@ export async function subscribe(
     return { email, outcome: 'already-subscribed-sent' };
   }
 
-  const token = newSecret();
-  const confirm = {
-    confirmTokenHash: hashSecret(token),
-    confirmExpiresAt: new Date(now.getTime() + CONFIRM_TTL_MS),
-    confirmSentAt: now,
-    allComponents: componentIds.length === 0,
-    updatedAt: now,
-  };
+  const { token, fields } = freshConfirmation(now);
+  const confirm = { ...fields, allComponents: componentIds.length === 0 };
   try {
     await db.transaction(async (tx) => {
       let id = existing?.id;
@@ -149,16 +143,8 @@ export async function sendConfirmation(
   const now = ctx.now ?? new Date();
   const [row] = await db.select().from(subscribers).where(eq(subscribers.id, subscriberId));
   if (!row || row.confirmedAt || row.unsubscribedAt || row.suppressedAt) return false;
-  const token = newSecret();
-  await db
-    .update(subscribers)
-    .set({
-      confirmTokenHash: hashSecret(token),
-      confirmExpiresAt: new Date(now.getTime() + CONFIRM_TTL_MS),
-      confirmSentAt: now,
-      updatedAt: now,
-    })
-    .where(eq(subscribers.id, subscriberId));
+  const { token, fields } = freshConfirmation(now);
+  await db.update(subscribers).set(fields).where(eq(subscribers.id, subscriberId));
   const visible = await loadComponentIndex(db, 'public');
   const chosen = row.allComponents
     ? []
@@ -170,6 +156,20 @@ export async function sendConfirmation(
       ).flatMap((c) => (visible.has(c.id) ? [visible.get(c.id)!.name] : []));
   await mailer.send(confirmationEmail(row.email, token, chosen, ctx));
   return true;
+}
+
+/** A new confirmation link: the token to mail, and the columns that store its hash and expiry. */
+function freshConfirmation(now: Date) {
+  const token = newSecret();
+  return {
+    token,
+    fields: {
+      confirmTokenHash: hashSecret(token),
+      confirmExpiresAt: new Date(now.getTime() + CONFIRM_TTL_MS),
+      confirmSentAt: now,
+      updatedAt: now,
+    },
+  };
 }
 
 export type ConfirmResult = { status: 'ok'; manageToken: string } | { status: 'invalid' } | { status: 'expired' };
