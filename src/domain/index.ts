@@ -5,3 +5,4 @@ export * from './severity.ts';
 export * from './uptime.ts';
 export * from './templates.ts';
 export * from './time.ts';
+export * from './process.ts';

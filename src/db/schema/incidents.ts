@@ -34,7 +34,16 @@ import { components } from './components.ts';
 import { users } from './users.ts';
 
 /** Other factors of the impact assessment (phase 3 of the incident process). */
-export type ImpactFactors = { socialMedia?: boolean; security?: boolean; dataLoss?: boolean; notes?: string };
+export type ImpactFactors = {
+  socialMedia?: boolean;
+  security?: boolean;
+  dataLoss?: boolean;
+  /** A core feature is unavailable or degraded (points to Sev 2). */
+  coreFeature?: boolean;
+  /** Customers have a workaround (points to Sev 3). */
+  workaround?: boolean;
+  notes?: string;
+};
 
 /**
  * Incidents and scheduled maintenances, as Statuspage models them: one table, `kind` tells

@@ -2,7 +2,14 @@ import { sql } from 'drizzle-orm';
 import { check, integer, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
 import { ts } from './_columns.ts';
 
-export type SeverityDefinitions = Record<'1' | '2' | '3', { label: string; description: string }>;
+/**
+ * The written severity scale, as admins edit it. `examples` and `response` (what is expected
+ * of people: page now, or business hours) are optional in stored rows from before they existed.
+ */
+export type SeverityDefinitions = Record<
+  '1' | '2' | '3',
+  { label: string; description: string; examples?: string[]; response?: string }
+>;
 
 /** Page-wide settings: a single row with id 1. */
 export const settings = pgTable(

@@ -101,10 +101,14 @@ export function v1Incident(detail: IncidentDetail, ctx: Ctx) {
           social_media: row.impactFactors.socialMedia ?? false,
           security: row.impactFactors.security ?? false,
           data_loss: row.impactFactors.dataLoss ?? false,
+          core_feature: row.impactFactors.coreFeature ?? false,
+          workaround: row.impactFactors.workaround ?? false,
           notes: row.impactFactors.notes ?? null,
         }
       : null,
     recap: row.recap,
+    postmortem: row.postmortem,
+    postmortem_published_at: iso(row.postmortemPublishedAt),
   };
 }
 

@@ -54,9 +54,11 @@ export const processFields = {
         socialMedia: flag().optional(),
         security: flag().optional(),
         dataLoss: flag().optional(),
+        coreFeature: flag().optional(),
+        workaround: flag().optional(),
         notes: z.string({ error: 'Must be text' }).max(5_000, 'Keep it under 5000 characters').optional(),
       },
-      { error: 'Send an object: social_media, security, data_loss, notes' },
+      { error: 'Send an object: social_media, security, data_loss, core_feature, workaround, notes' },
     )
     .nullish(),
   recap: optionalText(20_000),

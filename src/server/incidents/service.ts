@@ -175,6 +175,14 @@ export async function updateIncident(
       changes(incidentAudit(before), incidentAudit(row)),
     );
     if (customersSee) await enqueue(tx, 'snapshot.invalidate', {});
+    if (row.severity !== before.severity) {
+      await enqueue(tx, 'incident.event', {
+        event: 'incident.severity_changed',
+        incidentId: incidentId,
+        previousSeverity: before.severity,
+        at: row.updatedAt.toISOString(),
+      });
+    }
     return row;
   });
 }
@@ -326,6 +334,14 @@ export async function openIncident(
     { after: incidentAudit(incident), updateId: update.id, components: changed },
   );
   await afterUpdate(tx, incident, update, Object.keys(changed).length > 0);
+  if (kind === 'incident') {
+    await enqueue(tx, 'incident.event', {
+      event: 'incident.created',
+      incidentId: id,
+      updateId: update.id,
+      at: at.toISOString(),
+    });
+  }
   return { incident, update };
 }
 
@@ -439,6 +455,15 @@ async function addUpdate(
     },
   );
   await afterUpdate(tx, after, update, Object.keys(componentsToSet).length > 0);
+  if (incident.kind === 'incident') {
+    const closes = CLOSED_STATUSES.includes(status!) && !CLOSED_STATUSES.includes(incident.status);
+    await enqueue(tx, 'incident.event', {
+      event: closes ? 'incident.resolved' : 'incident.update_posted',
+      incidentId: incident.id,
+      updateId: update.id,
+      at: at.toISOString(),
+    });
+  }
   return { incident: after, update };
 }
 

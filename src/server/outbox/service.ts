@@ -15,6 +15,32 @@ export type OutboxPayloads = {
   'snapshot.invalidate': Record<string, never>;
   /** An unconfirmed subscriber was added: send the double opt-in email. */
   'subscriber.confirm': { subscriberId: string };
+  /**
+   * Something happened to an incident (not a maintenance) that outgoing webhooks may want:
+   * see IncidentEvent. Written for internal incidents and updates too; the webhook fan-out
+   * decides who may see it.
+   */
+  'incident.event': IncidentEventPayload;
+};
+
+/** The events outgoing webhooks subscribe to (phase 5 of the incident process). */
+export const INCIDENT_EVENTS = [
+  'incident.created',
+  'incident.severity_changed',
+  'incident.update_posted',
+  'incident.resolved',
+] as const;
+export type IncidentEvent = (typeof INCIDENT_EVENTS)[number];
+
+export type IncidentEventPayload = {
+  event: IncidentEvent;
+  incidentId: string;
+  /** The update it is about: the first one for `created`, the closing one for `resolved`. */
+  updateId?: string;
+  /** For `severity_changed`: the severity before. */
+  previousSeverity?: number | null;
+  /** When it happened (ISO 8601), so a late delivery still carries the right time. */
+  at: string;
 };
 
 export type OutboxTopic = keyof OutboxPayloads;
@@ -23,6 +49,7 @@ export const OUTBOX_TOPICS = [
   'update.published',
   'snapshot.invalidate',
   'subscriber.confirm',
+  'incident.event',
 ] as const satisfies readonly OutboxTopic[];
 
 /** Queues one side effect; call it with the transaction of the change it follows. */
