@@ -442,32 +442,60 @@ describe('idempotency', () => {
 });
 
 describe('outbox', () => {
-  it('queues the fan-out of each public update and a snapshot rebuild, in the same transaction', async () => {
+  it('queues the fan-out of each public update, a snapshot rebuild and the webhook event, in the same transaction', async () => {
     const start = await lastOutboxId();
-    const { update } = await createIncident(db(), comms, publicIncident());
+    const { incident, update } = await createIncident(db(), comms, publicIncident());
     expect((await outboxSince(start)).map((o) => [o.topic, o.payload])).toEqual([
       ['update.published', { updateId: update.id, notify: true }],
       ['snapshot.invalidate', {}],
+      [
+        'incident.event',
+        { event: 'incident.created', incidentId: incident.id, updateId: update.id, at: expect.any(String) },
+      ],
     ]);
   });
 
-  it('an internal update on an internal incident queues nothing; on a public one only the snapshot', async () => {
+  it('an internal update on an internal incident queues only the webhook event; on a public one also the snapshot', async () => {
     const { incident } = await createIncident(db(), responder, internalIncident());
     let start = await lastOutboxId();
-    await postUpdate(db(), responder, incident.id, { status: 'identified', body: 'x' });
-    expect(await outboxSince(start)).toEqual([]);
+    const internalNote = await postUpdate(db(), responder, incident.id, { status: 'identified', body: 'x' });
+    expect((await outboxSince(start)).map((o) => [o.topic, o.payload])).toEqual([
+      [
+        'incident.event',
+        { event: 'incident.update_posted', incidentId: incident.id, updateId: internalNote.id, at: expect.any(String) },
+      ],
+    ]);
 
     const pub = await createIncident(db(), comms, publicIncident());
     start = await lastOutboxId();
     await postUpdate(db(), responder, pub.incident.id, { status: 'investigating', body: 'note', audience: 'internal' });
-    expect((await outboxSince(start)).map((o) => o.topic)).toEqual(['snapshot.invalidate']);
+    expect((await outboxSince(start)).map((o) => o.topic)).toEqual(['snapshot.invalidate', 'incident.event']);
   });
 
   it('an internal incident moving a public component rebuilds the snapshot (component status is public)', async () => {
     const c = await component();
     const start = await lastOutboxId();
     await createIncident(db(), responder, internalIncident({ components: { [c.id]: 'partial_outage' } }));
-    expect((await outboxSince(start)).map((o) => o.topic)).toEqual(['snapshot.invalidate']);
+    expect((await outboxSince(start)).map((o) => o.topic)).toEqual(['snapshot.invalidate', 'incident.event']);
+  });
+
+  it('a severity change and a resolution queue their webhook events', async () => {
+    const { incident } = await createIncident(db(), comms, publicIncident());
+    let start = await lastOutboxId();
+    await updateIncident(db(), comms, incident.id, { severity: 1 });
+    expect((await outboxSince(start)).filter((o) => o.topic === 'incident.event').map((o) => o.payload)).toEqual([
+      {
+        event: 'incident.severity_changed',
+        incidentId: incident.id,
+        previousSeverity: incident.severity,
+        at: expect.any(String),
+      },
+    ]);
+    start = await lastOutboxId();
+    const { update } = await resolveIncident(db(), comms, incident.id, { body: 'Fixed.', notify: false });
+    expect((await outboxSince(start)).filter((o) => o.topic === 'incident.event').map((o) => o.payload)).toEqual([
+      { event: 'incident.resolved', incidentId: incident.id, updateId: update.id, at: expect.any(String) },
+    ]);
   });
 });
 

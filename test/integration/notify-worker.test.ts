@@ -118,14 +118,18 @@ describe('fan-out', () => {
   it('lets a worker pass fan out one chunk and leave the rest, with its cursor, to the next', async () => {
     const updateId = await publish({ [s.components.cdn.id]: 'major_outage' });
     // Only this update's fan-out is pending.
-    await queryRows(db(), sql`update outbox set processed_at = now() where payload->>'updateId' <> ${updateId}`);
+    await queryRows(
+      db(),
+      sql`update outbox set processed_at = now()
+          where not (topic = 'update.published' and payload->>'updateId' = ${updateId})`,
+    );
     const mailer = createMailer({ dataDir: tmpdir(), from: FROM });
     const processed = async () =>
       (
         await queryRows<{ processed: boolean; after: string | null }>(
           db(),
           sql`select processed_at is not null as processed, payload->>'after' as after
-              from outbox where payload->>'updateId' = ${updateId}`,
+              from outbox where topic = 'update.published' and payload->>'updateId' = ${updateId}`,
         )
       )[0];
     const first = await runWorkerOnce(db(), { mailer, siteUrl: SITE, fanOutChunk: 3 });
