@@ -36,7 +36,6 @@ import {
   type PageChrome,
   type PostmortemView,
   type ResponseView,
-  type ViewOptions,
 } from './view.ts';
 
 export type IncidentPage = {
