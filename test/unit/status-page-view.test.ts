@@ -3,11 +3,13 @@ import type { Settings } from '../../src/server/settings/queries.ts';
 import type {
   ComponentView,
   GroupView,
+  IncidentResponseData,
   IncidentView,
   StatusPageData,
   UpdateView,
 } from '../../src/server/status-page/queries.ts';
 import {
+  assessmentFacts,
   buildHistoryView,
   buildHomeView,
   buildUptimeBars,
@@ -19,6 +21,7 @@ import {
   homeHref,
   incidentFacts,
   incidentItem,
+  incidentResponse,
   incidentSeverityLabel,
   INTERNAL_VIEW,
   isComponentShown,
@@ -26,8 +29,10 @@ import {
   MAX_HISTORY_PAGE,
   pageChrome,
   parseHistoryPage,
+  postmortemView,
   PUBLIC_VIEW,
   safeHttpUrl,
+  severityDefinitionView,
   updateItem,
 } from '../../src/server/status-page/view.ts';
 
@@ -642,5 +647,150 @@ describe('buildHomeView', () => {
       expect(i).toMatchObject({ internal: false, severityLabel: null });
       expect(i.href).toBe(`/incidents/${i.id}`);
     }
+  });
+});
+
+function responseData(overrides: Partial<IncidentResponseData> = {}): IncidentResponseData {
+  return {
+    id: 'inc000000001',
+    chatUrl: null,
+    videoUrl: null,
+    ticketUrl: null,
+    incidentManager: null,
+    techLead: null,
+    commsLead: null,
+    impactCustomer: null,
+    impactVisible: null,
+    impactScope: null,
+    impactStartedAt: null,
+    supportCases: null,
+    impactFactors: null,
+    recap: null,
+    postmortem: null,
+    postmortemPublishedAt: null,
+    ...overrides,
+  };
+}
+
+const DEFINITIONS = {
+  '1': { label: 'Sev 1', description: 'Everything is down.' },
+  '2': {
+    label: 'Major',
+    description: ' A core feature is degraded. ',
+    examples: ['Checkout fails', ' '],
+    response: 'Page the on-call now.',
+  },
+  '3': { label: ' ', description: 'Minor.', response: '  ' },
+};
+
+describe('the response view (staff only)', () => {
+  const chrome = { timeZone: 'Europe/Paris', locale: 'en' };
+
+  it("gives a severity's written definition, examples and expected response, or null without a severity", () => {
+    expect(severityDefinitionView(2, DEFINITIONS)).toEqual({
+      label: 'Major',
+      description: 'A core feature is degraded.',
+      examples: ['Checkout fails'],
+      response: 'Page the on-call now.',
+    });
+    // Stored definitions from before examples and response existed; a blank label falls back.
+    expect(severityDefinitionView(1, DEFINITIONS)).toEqual({
+      label: 'Sev 1',
+      description: 'Everything is down.',
+      examples: [],
+      response: null,
+    });
+    expect(severityDefinitionView(3, DEFINITIONS)?.label).toBe('Sev 3');
+    expect(severityDefinitionView(3, DEFINITIONS)?.response).toBeNull();
+    expect(severityDefinitionView(null, DEFINITIONS)).toBeNull();
+  });
+
+  it('names the role holders, "Unassigned" otherwise, with each role\'s responsibilities', () => {
+    const view = incidentResponse(
+      responseData({ incidentManager: { id: 'u1', name: 'Ana' }, commsLead: { id: 'u3', name: 'bo@example.com' } }),
+      incident(),
+      DEFINITIONS,
+      chrome,
+    );
+    expect(view.roles.map((r) => [r.label, r.holder, r.holderText])).toEqual([
+      ['Incident manager', 'Ana', 'Ana'],
+      ['Tech lead', null, 'Unassigned'],
+      ['Communications lead', 'bo@example.com', 'bo@example.com'],
+    ]);
+    expect(view.roles[0].responsibilities).toMatch(/^Runs the response/);
+    expect(view.rolesLine).toBe('Incident manager: Ana · Tech lead: Unassigned · Communications lead: bo@example.com');
+    expect(view.key).toBe('INC-1');
+  });
+
+  it('keeps only http(s) links, and the channel topic only names those', () => {
+    const view = incidentResponse(
+      responseData({
+        chatUrl: 'javascript:alert(1)',
+        videoUrl: 'https://meet.example.com/abc',
+        ticketUrl: 'data:text/html,<script>alert(1)</script>',
+        incidentManager: { id: 'u1', name: 'Ana' },
+      }),
+      incident({ number: 42, status: 'identified', severity: 1, name: 'API  errors' }),
+      DEFINITIONS,
+      chrome,
+    );
+    expect(view.links).toEqual([{ label: 'Video bridge', href: 'https://meet.example.com/abc' }]);
+    expect(view.channelTopic).toBe(
+      'INC-42 · Sev 1 · Identified · API errors · IM: Ana · Video: https://meet.example.com/abc',
+    );
+    expect(view.channelTopic).not.toMatch(/javascript|data:/);
+  });
+
+  it('lists the answered assessment questions in order, and nothing when none was answered', () => {
+    expect(assessmentFacts(responseData(), chrome)).toEqual([]);
+    const facts = assessmentFacts(
+      responseData({
+        impactCustomer: ' Checkout fails ',
+        impactVisible: '  ',
+        impactScope: 'all',
+        impactStartedAt: new Date('2026-03-10T09:30:00Z'),
+        supportCases: 0,
+        impactFactors: { security: true, workaround: false, dataLoss: true, notes: 'Seen on X' },
+      }),
+      chrome,
+    );
+    expect(facts.map((f) => [f.label, f.text])).toEqual([
+      ['Customer impact', 'Checkout fails'],
+      ['How many customers', 'All customers'],
+      ['Impact started', 'Mar 10, 2026, 10:30 CET'],
+      ['Support cases', '0'],
+      ['Other factors', 'Security breach, Data loss'],
+      ['Notes', 'Seen on X'],
+    ]);
+    expect(facts[2].time?.iso).toBe('2026-03-10T09:30:00.000Z');
+    expect(assessmentFacts(responseData({ impactFactors: {} }), chrome)).toEqual([
+      { label: 'Other factors', text: 'None' },
+    ]);
+  });
+
+  it('renders the recap and the post-mortem through the sanitizer, a draft without a publication time', () => {
+    const view = incidentResponse(
+      responseData({
+        recap: '**Done** <script>alert(1)</script>',
+        postmortem: '## Why\n\n<img src=x onerror=alert(1)>',
+      }),
+      incident(),
+      DEFINITIONS,
+      chrome,
+    );
+    expect(view.recapHtml).toContain('<strong>Done</strong>');
+    expect(view.recapHtml).not.toContain('<script');
+    expect(view.postmortem?.html).toContain('<h3>Why</h3>');
+    expect(view.postmortem?.html).not.toContain('onerror');
+    expect(view.postmortem?.published).toBeNull();
+    expect(incidentResponse(responseData({ recap: '  ' }), incident(), DEFINITIONS, chrome).recapHtml).toBeNull();
+  });
+
+  it('gives a post-mortem view only for text, published or not', () => {
+    expect(postmortemView(null, new Date(), chrome)).toBeNull();
+    expect(postmortemView(' \n ', new Date(), chrome)).toBeNull();
+    const published = postmortemView('Root cause', new Date('2026-03-11T08:00:00Z'), chrome);
+    expect(published?.published).toEqual({ iso: '2026-03-11T08:00:00.000Z', text: 'Mar 11, 2026, 09:00 CET' });
+    expect(published?.html.trim()).toBe('<p>Root cause</p>');
   });
 });

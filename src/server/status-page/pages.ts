@@ -5,8 +5,17 @@
  * model filters internal data for the public one, the view marks it for the internal one.
  */
 import type { Db } from '../../db/client.ts';
-import { getSettings } from '../settings/queries.ts';
-import { loadIncident, loadIncidentsBetween, loadStatusPage, oldestIncidentStart } from './queries.ts';
+import { getSettings, type Settings } from '../settings/queries.ts';
+import { severityDefinitionsOf } from '../settings/service.ts';
+import {
+  loadIncident,
+  loadIncidentResponses,
+  loadIncidentsBetween,
+  loadPublishedPostmortem,
+  loadStatusPage,
+  oldestIncidentStart,
+  type IncidentView,
+} from './queries.ts';
 import {
   buildHistoryView,
   buildHomeView,
@@ -14,8 +23,10 @@ import {
   historyRange,
   incidentFacts,
   incidentItem,
+  incidentResponse,
   INTERNAL_VIEW,
   pageChrome,
+  postmortemView,
   PUBLIC_VIEW,
   UPTIME_DAYS,
   type Fact,
@@ -23,42 +34,92 @@ import {
   type HomeView,
   type IncidentItem,
   type PageChrome,
-  type ViewOptions,
+  type PostmortemView,
+  type ResponseView,
 } from './view.ts';
 
-export type IncidentPage = { chrome: PageChrome; incident: IncidentItem; facts: Fact[] };
+export type IncidentPage = {
+  chrome: PageChrome;
+  incident: IncidentItem;
+  facts: Fact[];
+  /** On the public page, only a published one; on the staff page, a draft too. */
+  postmortem: PostmortemView | null;
+};
+
+/** The staff incident page: the public one plus the response (null for a maintenance). */
+export type InternalIncidentPage = IncidentPage & { response: ResponseView | null };
+
+/** The staff home page: the public one plus each active incident's response, by incident id. */
+export type InternalHomeView = HomeView & { responses: Record<string, ResponseView> };
 
 /** The status page (`/`). */
-export function loadHomePage(db: Db, now: Date): Promise<HomeView> {
-  return homePage(db, now, PUBLIC_VIEW);
+export async function loadHomePage(db: Db, now: Date): Promise<HomeView> {
+  const data = await loadStatusPage(db, { audience: 'public', now, history: { days: UPTIME_DAYS } });
+  return buildHomeView(data, now, PUBLIC_VIEW);
 }
 
-/** The internal status page (`/internal`): everything public plus everything internal, marked. */
-export function loadInternalHomePage(db: Db, now: Date): Promise<HomeView> {
-  return homePage(db, now, INTERNAL_VIEW);
+/**
+ * The internal status page (`/internal`): everything public plus everything internal, marked,
+ * and for each active incident its severity definition, roles, links and assessment.
+ */
+export async function loadInternalHomePage(db: Db, now: Date): Promise<InternalHomeView> {
+  const data = await loadStatusPage(db, { audience: 'internal', now, history: { days: UPTIME_DAYS } });
+  const view = buildHomeView(data, now, INTERNAL_VIEW);
+  const responses = await responsesOf(db, data.unresolvedIncidents, data.settings, view.chrome);
+  return { ...view, responses: Object.fromEntries(responses) };
 }
 
 /** One public incident or maintenance, or null when there is none to show under that id. */
-export function loadIncidentPage(db: Db, id: string, now: Date): Promise<IncidentPage | null> {
-  return incidentPage(db, id, now, PUBLIC_VIEW);
+export async function loadIncidentPage(db: Db, id: string, now: Date): Promise<IncidentPage | null> {
+  const found = await loadIncident(db, id, 'public');
+  if (!found) return null;
+  const chrome = pageChrome(await getSettings(db));
+  const incident = incidentItem(found, chrome, now, PUBLIC_VIEW);
+  const published = await loadPublishedPostmortem(db, id);
+  return {
+    chrome,
+    incident,
+    facts: incidentFacts(incident, found),
+    postmortem: published ? postmortemView(published.body, published.publishedAt, chrome) : null,
+  };
 }
 
 /** One incident or maintenance, internal ones included, with its full timeline (`/internal/incidents/{id}`). */
-export function loadInternalIncidentPage(db: Db, id: string, now: Date): Promise<IncidentPage | null> {
-  return incidentPage(db, id, now, INTERNAL_VIEW);
-}
-
-async function homePage(db: Db, now: Date, options: ViewOptions): Promise<HomeView> {
-  const data = await loadStatusPage(db, { audience: options.audience, now, history: { days: UPTIME_DAYS } });
-  return buildHomeView(data, now, options);
-}
-
-async function incidentPage(db: Db, id: string, now: Date, options: ViewOptions): Promise<IncidentPage | null> {
-  const found = await loadIncident(db, id, options.audience);
+export async function loadInternalIncidentPage(db: Db, id: string, now: Date): Promise<InternalIncidentPage | null> {
+  const found = await loadIncident(db, id, 'internal');
   if (!found) return null;
-  const chrome = pageChrome(await getSettings(db));
-  const incident = incidentItem(found, chrome, now, options);
-  return { chrome, incident, facts: incidentFacts(incident, found) };
+  const settings = await getSettings(db);
+  const chrome = pageChrome(settings);
+  const incident = incidentItem(found, chrome, now, INTERNAL_VIEW);
+  const response = (await responsesOf(db, [found], settings, chrome)).get(id) ?? null;
+  return {
+    chrome,
+    incident,
+    facts: incidentFacts(incident, found),
+    postmortem: response?.postmortem ?? null,
+    response,
+  };
+}
+
+/** STAFF ONLY: the response views of the given incidents (maintenances have none). One query. */
+async function responsesOf(
+  db: Db,
+  list: IncidentView[],
+  settings: Settings,
+  chrome: PageChrome,
+): Promise<Map<string, ResponseView>> {
+  const wanted = list.filter((i) => i.kind === 'incident');
+  const data = await loadIncidentResponses(
+    db,
+    wanted.map((i) => i.id),
+  );
+  const definitions = severityDefinitionsOf(settings);
+  const out = new Map<string, ResponseView>();
+  for (const i of wanted) {
+    const d = data.get(i.id);
+    if (d) out.set(i.id, incidentResponse(d, i, definitions, chrome));
+  }
+  return out;
 }
 
 /** One page of the history: three calendar months in the page's time zone. */

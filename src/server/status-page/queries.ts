@@ -6,7 +6,8 @@
  * `audience: 'public'` is the only way public surfaces call these: it filters internal
  * components, groups, incidents and updates in SQL, so they never reach a renderer.
  */
-import { and, asc, desc, eq, gte, inArray, lt, ne, notInArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNotNull, lt, ne, notInArray, or, sql, type SQL } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../../db/client.ts';
 import {
   componentGroups,
@@ -16,12 +17,15 @@ import {
   incidents,
   incidentUpdateComponents,
   incidentUpdates,
+  users,
+  type ImpactFactors,
 } from '../../db/schema/index.ts';
 import type {
   AnyIncidentStatus,
   Audience,
   ComponentStatus,
   Impact,
+  ImpactScope,
   IncidentKind,
   Severity,
   Visibility,
@@ -143,6 +147,30 @@ export type LoadOptions = {
   history?: { days: number };
 };
 
+/**
+ * The incident columns a status surface reads, whatever its audience. Never the process
+ * fields (roles, chat/video/ticket links, impact assessment, recap, post-mortem): those are
+ * read only by loadIncidentResponses (staff) and loadPublishedPostmortem (published text only),
+ * so a public loader cannot pass them on by mistake.
+ */
+const VIEW_COLUMNS = {
+  id: incidents.id,
+  number: incidents.number,
+  kind: incidents.kind,
+  name: incidents.name,
+  status: incidents.status,
+  severity: incidents.severity,
+  visibility: incidents.visibility,
+  startedAt: incidents.startedAt,
+  identifiedAt: incidents.identifiedAt,
+  monitoringAt: incidents.monitoringAt,
+  resolvedAt: incidents.resolvedAt,
+  scheduledFor: incidents.scheduledFor,
+  scheduledUntil: incidents.scheduledUntil,
+  createdAt: incidents.createdAt,
+  updatedAt: incidents.updatedAt,
+};
+
 /** Everything a status surface shows, in a constant number of queries. */
 export async function loadStatusPage(db: Db, options: LoadOptions): Promise<StatusPageData> {
   const { audience, now } = options;
@@ -203,7 +231,7 @@ export async function loadStatusPage(db: Db, options: LoadOptions): Promise<Stat
       .orderBy(desc(incidents.startedAt))
       .limit(RECENT_LIMIT);
   const incidentRows = await db
-    .select()
+    .select(VIEW_COLUMNS)
     .from(incidents)
     .where(
       and(
@@ -298,7 +326,7 @@ export async function loadStatusHistory(db: Db, componentIds: string[], since: D
   return [...before, ...within];
 }
 
-type IncidentRow = typeof incidents.$inferSelect;
+type IncidentRow = Pick<typeof incidents.$inferSelect, keyof typeof VIEW_COLUMNS>;
 
 /** Attaches updates (newest first), affected components and each update's component changes. Three queries. */
 export async function hydrateIncidents(
@@ -374,7 +402,7 @@ export async function loadComponentIndex(db: Db, audience: ViewAudience): Promis
 /** One incident or maintenance with its whole timeline, or null when it does not exist or is not visible. */
 export async function loadIncident(db: Db, id: string, audience: ViewAudience): Promise<IncidentView | null> {
   const [row] = await db
-    .select()
+    .select(VIEW_COLUMNS)
     .from(incidents)
     .where(and(eq(incidents.id, id), audience === 'internal' ? undefined : eq(incidents.visibility, 'public')));
   if (!row) return null;
@@ -391,7 +419,7 @@ export async function loadIncidentsBetween(
   audience: ViewAudience,
 ): Promise<IncidentView[]> {
   const rows = await db
-    .select()
+    .select(VIEW_COLUMNS)
     .from(incidents)
     .where(
       and(
@@ -414,6 +442,96 @@ export async function oldestIncidentStart(db: Db, audience: ViewAudience): Promi
     .from(incidents)
     .where(audience === 'internal' ? undefined : eq(incidents.visibility, 'public'));
   return row?.at ? new Date(row.at) : null;
+}
+
+/** A published post-mortem: its Markdown and when it was published. */
+export type PublishedPostmortem = { body: string; publishedAt: Date };
+
+/**
+ * The published post-mortem of a public incident, or null. A draft (text stored, not yet
+ * published) is filtered in SQL: the row is not read at all. One query.
+ */
+export async function loadPublishedPostmortem(db: Db, id: string): Promise<PublishedPostmortem | null> {
+  const [row] = await db
+    .select({ body: incidents.postmortem, publishedAt: incidents.postmortemPublishedAt })
+    .from(incidents)
+    .where(
+      and(
+        eq(incidents.id, id),
+        eq(incidents.visibility, 'public'),
+        isNotNull(incidents.postmortemPublishedAt),
+        isNotNull(incidents.postmortem),
+      ),
+    );
+  return row?.body && row.publishedAt ? { body: row.body, publishedAt: row.publishedAt } : null;
+}
+
+/** Who holds a response role: the user's name, or their email when they have none. */
+export type RoleHolder = { id: string; name: string };
+
+/** The incident process's staff-only fields of one incident (phases 2, 3, 6 and 7). */
+export type IncidentResponseData = {
+  id: string;
+  chatUrl: string | null;
+  videoUrl: string | null;
+  ticketUrl: string | null;
+  incidentManager: RoleHolder | null;
+  techLead: RoleHolder | null;
+  commsLead: RoleHolder | null;
+  impactCustomer: string | null;
+  impactVisible: string | null;
+  impactScope: ImpactScope | null;
+  impactStartedAt: Date | null;
+  supportCases: number | null;
+  impactFactors: ImpactFactors | null;
+  recap: string | null;
+  /** The post-mortem text, draft or published. */
+  postmortem: string | null;
+  postmortemPublishedAt: Date | null;
+};
+
+/**
+ * STAFF ONLY: roles (with the holders' names), links, impact assessment, recap and the
+ * post-mortem, draft included, of the given incidents, by id. Only the internal loaders
+ * call it; no public surface may. One query (none for no ids).
+ */
+export async function loadIncidentResponses(db: Db, ids: string[]): Promise<Map<string, IncidentResponseData>> {
+  if (ids.length === 0) return new Map();
+  const manager = alias(users, 'manager');
+  const tech = alias(users, 'tech');
+  const comms = alias(users, 'comms');
+  const rows = await db
+    .select({
+      id: incidents.id,
+      chatUrl: incidents.chatUrl,
+      videoUrl: incidents.videoUrl,
+      ticketUrl: incidents.ticketUrl,
+      impactCustomer: incidents.impactCustomer,
+      impactVisible: incidents.impactVisible,
+      impactScope: incidents.impactScope,
+      impactStartedAt: incidents.impactStartedAt,
+      supportCases: incidents.supportCases,
+      impactFactors: incidents.impactFactors,
+      recap: incidents.recap,
+      postmortem: incidents.postmortem,
+      postmortemPublishedAt: incidents.postmortemPublishedAt,
+      manager: { id: manager.id, name: manager.name, email: manager.email },
+      tech: { id: tech.id, name: tech.name, email: tech.email },
+      comms: { id: comms.id, name: comms.name, email: comms.email },
+    })
+    .from(incidents)
+    .leftJoin(manager, eq(incidents.incidentManagerId, manager.id))
+    .leftJoin(tech, eq(incidents.techLeadId, tech.id))
+    .leftJoin(comms, eq(incidents.commsLeadId, comms.id))
+    .where(inArray(incidents.id, ids));
+  const roleHolder = (u: { id: string; name: string; email: string } | null): RoleHolder | null =>
+    u ? { id: u.id, name: u.name.trim() || u.email } : null;
+  return new Map(
+    rows.map(({ manager: m, tech: t, comms: c, ...r }) => [
+      r.id,
+      { ...r, incidentManager: roleHolder(m), techLead: roleHolder(t), commsLead: roleHolder(c) },
+    ]),
+  );
 }
 
 export type FeedEntry = {
@@ -442,7 +560,16 @@ export async function loadFeedEntries(
       : undefined,
   ];
   const rows = await db
-    .select({ u: incidentUpdates, i: incidents })
+    .select({
+      u: incidentUpdates,
+      i: {
+        id: incidents.id,
+        name: incidents.name,
+        kind: incidents.kind,
+        status: incidents.status,
+        severity: incidents.severity,
+      },
+    })
     .from(incidentUpdates)
     .innerJoin(incidents, eq(incidentUpdates.incidentId, incidents.id))
     .where(and(...conditions))

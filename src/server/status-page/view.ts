@@ -5,7 +5,9 @@
  * windows, durations, labels) out of the .astro files makes it testable without a server,
  * and keeps the pages to "load, check, render".
  */
-import type { ComponentStatus, Impact, IncidentKind } from '../../domain/enums.ts';
+import type { SeverityDefinitions } from '../../db/schema/settings.ts';
+import type { ComponentStatus, Impact, ImpactScope, IncidentKind, Severity } from '../../domain/enums.ts';
+import { channelTopic, INCIDENT_ROLE_DEFINITIONS, incidentKey } from '../../domain/process.ts';
 import { severityLabel, severityToImpact } from '../../domain/severity.ts';
 import {
   anyIncidentStatusLabel,
@@ -35,6 +37,7 @@ import type { Settings } from '../settings/queries.ts';
 import type {
   ComponentView,
   GroupView,
+  IncidentResponseData,
   IncidentView,
   StatusHistoryEvent,
   StatusPageData,
@@ -483,6 +486,164 @@ export function maintenanceWindow(
     return { start: from, end: to, text };
   }
   return { start: from, end: to, text: `${from.text} – ${to.text}` };
+}
+
+// ---------------------------------------------------------------------------
+// Post-mortems and the response (staff only)
+
+export type PostmortemView = {
+  /** Sanitized HTML from renderMarkdown: safe for set:html. */
+  html: string;
+  /** When it was published; null for a draft, which only the staff page ever gets. */
+  published: TimeView | null;
+};
+
+/** A post-mortem's view, or null when there is no text. Which text is the loader's choice. */
+export function postmortemView(
+  body: string | null,
+  publishedAt: Date | null,
+  chrome: Pick<PageChrome, 'timeZone' | 'locale'>,
+): PostmortemView | null {
+  if (!body?.trim()) return null;
+  return { html: renderMarkdown(body), published: publishedAt ? timeView(publishedAt, chrome) : null };
+}
+
+export type SeverityDefinitionView = {
+  /** The definition's label, e.g. "Sev 2". */
+  label: string;
+  description: string;
+  examples: string[];
+  /** What is expected of people, e.g. "Page the on-call now"; null when not written. */
+  response: string | null;
+};
+
+/** The written definition of a severity (from the settings), or null without a severity. */
+export function severityDefinitionView(
+  severity: Severity | null,
+  definitions: SeverityDefinitions,
+): SeverityDefinitionView | null {
+  if (severity === null) return null;
+  const d = definitions[String(severity) as '1' | '2' | '3'];
+  if (!d) return null;
+  return {
+    label: d.label.trim() || `Sev ${severity}`,
+    description: d.description.trim(),
+    examples: (d.examples ?? []).map((e) => e.trim()).filter(Boolean),
+    response: d.response?.trim() || null,
+  };
+}
+
+export type RoleView = {
+  label: string;
+  /** The holder's name (or email), null when nobody holds it. */
+  holder: string | null;
+  /** The holder, or "Unassigned". */
+  holderText: string;
+  responsibilities: string;
+};
+
+export type LinkView = { label: string; href: string };
+
+export type ResponseView = {
+  /** "INC-42". */
+  key: string;
+  severity: SeverityDefinitionView | null;
+  roles: RoleView[];
+  /** "Incident manager: Ana · Tech lead: Unassigned · Communications lead: Bo", for the cards. */
+  rolesLine: string;
+  /** Chat, video bridge and ticket, only those that are http(s) URLs. */
+  links: LinkView[];
+  /** The impact assessment's answers; empty when nothing was assessed yet. */
+  assessment: Fact[];
+  /** The assessment's first answer, for the cards. */
+  customerImpact: string | null;
+  /** Sanitized HTML. */
+  recapHtml: string | null;
+  /** Draft or published. */
+  postmortem: PostmortemView | null;
+  /** The ready-to-copy chat channel topic. */
+  channelTopic: string;
+};
+
+const SCOPE_TEXT: Readonly<Record<ImpactScope, string>> = { some: 'Some customers', all: 'All customers' };
+
+const FACTOR_TEXT = [
+  ['socialMedia', 'Social media attention'],
+  ['security', 'Security breach'],
+  ['dataLoss', 'Data loss'],
+  ['coreFeature', 'A core feature is unavailable or degraded'],
+  ['workaround', 'Customers have a workaround'],
+] as const;
+
+/** The impact assessment as facts, in the order the process asks them; unanswered ones left out. */
+export function assessmentFacts(
+  data: Pick<
+    IncidentResponseData,
+    'impactCustomer' | 'impactVisible' | 'impactScope' | 'impactStartedAt' | 'supportCases' | 'impactFactors'
+  >,
+  chrome: Pick<PageChrome, 'timeZone' | 'locale'>,
+): Fact[] {
+  const facts: Fact[] = [];
+  const text = (label: string, value: string | null | undefined) => {
+    if (value?.trim()) facts.push({ label, text: value.trim() });
+  };
+  text('Customer impact', data.impactCustomer);
+  text('What customers see', data.impactVisible);
+  if (data.impactScope) facts.push({ label: 'How many customers', text: SCOPE_TEXT[data.impactScope] });
+  if (data.impactStartedAt) {
+    const at = timeView(data.impactStartedAt, chrome);
+    facts.push({ label: 'Impact started', text: at.text, time: at });
+  }
+  if (data.supportCases !== null) facts.push({ label: 'Support cases', text: String(data.supportCases) });
+  const f = data.impactFactors;
+  if (f) {
+    const checked = FACTOR_TEXT.filter(([key]) => f[key] === true).map(([, label]) => label);
+    facts.push({ label: 'Other factors', text: checked.length ? checked.join(', ') : 'None' });
+    text('Notes', f.notes);
+  }
+  return facts;
+}
+
+/** The staff-only response view of an incident, from loadIncidentResponses and the severity definitions. */
+export function incidentResponse(
+  data: IncidentResponseData,
+  incident: Pick<IncidentView, 'number' | 'name' | 'severity' | 'status'>,
+  definitions: SeverityDefinitions,
+  chrome: Pick<PageChrome, 'timeZone' | 'locale'>,
+): ResponseView {
+  const holders = { incidentManagerId: data.incidentManager, techLeadId: data.techLead, commsLeadId: data.commsLead };
+  const roles: RoleView[] = INCIDENT_ROLE_DEFINITIONS.map((r) => {
+    const holder = holders[r.key]?.name ?? null;
+    return { label: r.label, holder, holderText: holder ?? 'Unassigned', responsibilities: r.responsibilities };
+  });
+  const chatUrl = safeHttpUrl(data.chatUrl);
+  const videoUrl = safeHttpUrl(data.videoUrl);
+  const ticketUrl = safeHttpUrl(data.ticketUrl);
+  const links: LinkView[] = [];
+  if (chatUrl) links.push({ label: 'Chat channel', href: chatUrl });
+  if (videoUrl) links.push({ label: 'Video bridge', href: videoUrl });
+  if (ticketUrl) links.push({ label: 'Ticket', href: ticketUrl });
+  return {
+    key: incidentKey(incident.number),
+    severity: severityDefinitionView(incident.severity, definitions),
+    roles,
+    rolesLine: roles.map((r) => `${r.label}: ${r.holderText}`).join(' · '),
+    links,
+    assessment: assessmentFacts(data, chrome),
+    customerImpact: data.impactCustomer?.trim() || null,
+    recapHtml: data.recap?.trim() ? renderMarkdown(data.recap) : null,
+    postmortem: postmortemView(data.postmortem, data.postmortemPublishedAt, chrome),
+    channelTopic: channelTopic({
+      number: incident.number,
+      name: incident.name,
+      severity: incident.severity,
+      statusLabel: anyIncidentStatusLabel(incident.status),
+      managerName: data.incidentManager?.name ?? null,
+      chatUrl,
+      videoUrl,
+      ticketUrl,
+    }),
+  };
 }
 
 // ---------------------------------------------------------------------------
