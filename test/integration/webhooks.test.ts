@@ -13,6 +13,7 @@ import { queryRows } from '../../src/db/client.ts';
 import { auditLog, outbox, WEBHOOK_EVENTS, webhookDeliveries, webhooks } from '../../src/db/schema/index.ts';
 import { createIncident, postUpdate, resolveIncident, updateIncident } from '../../src/server/incidents/service.ts';
 import { createMailer } from '../../src/server/notify/mailer.ts';
+import { startWorkerLoop } from '../../src/server/notify/loop.ts';
 import { runWorkerOnce } from '../../src/server/notify/worker.ts';
 import { INCIDENT_EVENTS } from '../../src/server/outbox/service.ts';
 import { recentDeliveries } from '../../src/server/webhooks/queries.ts';
@@ -50,6 +51,9 @@ async function startReceiver() {
       res.end(answer.body ?? 'ok');
     });
   });
+  // Keep idle connections longer than the slowest pause between tests (PGlite's set-up), so
+  // the client never reuses a socket the server is closing (that would be a retry, not a bug).
+  server.keepAliveTimeout = 120_000;
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
@@ -482,6 +486,27 @@ describe('managing webhooks', () => {
     expect(logged).not.toContain(rotated.secret);
     await deleteWebhook(db(), admin, w.id);
     expect(await queryRows(db(), sql`select id from webhooks where id = ${w.id}`)).toEqual([]);
+  });
+
+  it('the background loop delivers webhooks on its own', async () => {
+    await hook('/looped', { events: ['incident.created'] });
+    const mailer = createMailer({ dataDir: tmpdir(), from: 'Vigie <status@example.com>' });
+    const errors: unknown[] = [];
+    const loop = startWorkerLoop(db(), {
+      mailer,
+      siteUrl: SITE,
+      sendRate: 2,
+      idleMs: 20,
+      onError: (e) => errors.push(e),
+    });
+    try {
+      await createIncident(db(), system, { name: 'Looped', status: 'investigating', severity: 2, body: 'Looking.' });
+      for (let i = 0; i < 200 && rx.at('/looped').length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    } finally {
+      await loop.stop();
+    }
+    expect(errors).toEqual([]);
+    expect(rx.at('/looped').map((r) => json(r).incident.name)).toEqual(['Looped']);
   });
 
   it('resolving an internal incident reaches internal webhooks only', async () => {
