@@ -18,6 +18,7 @@ import { templates } from '../../src/db/schema/index.ts';
 import { updateSettings } from '../../src/server/settings/service.ts';
 import { createSubscriber } from '../../src/server/subscribers/service.ts';
 import { addUser, issueApiToken } from '../../src/server/users/service.ts';
+import { createWebhook } from '../../src/server/webhooks/service.ts';
 import { createBrowser, type Browser } from '../helpers/browser.ts';
 import { startScenarioServer } from '../helpers/server.ts';
 
@@ -46,7 +47,19 @@ function start() {
         const subscriber = await createSubscriber(db, system, { email: 'ann.lee@customer.example', confirmed: true });
         const { row: token } = await issueApiToken(db, system, { name: 'Matrix token', role: 'viewer' });
         const [template] = await db.select({ id: templates.id }).from(templates).limit(1);
-        return { people, subscriberId: subscriber.id, tokenId: token.id, templateId: template?.id };
+        const webhook = await createWebhook(db, system, {
+          name: 'Matrix webhook',
+          url: 'https://hooks.example.com/matrix',
+          format: 'signed',
+          events: ['incident.created'],
+        });
+        return {
+          people,
+          subscriberId: subscriber.id,
+          tokenId: token.id,
+          templateId: template?.id,
+          webhookId: webhook.id,
+        };
       },
     },
   );
@@ -131,6 +144,9 @@ const MIN_ROLE: Record<string, Role> = {
   '/admin/users/[id]': 'admin',
   '/admin/tokens': 'admin',
   '/admin/tokens/[id]': 'admin',
+  '/admin/webhooks': 'admin',
+  '/admin/webhooks/[id]': 'admin',
+  '/admin/webhooks/[id]/delete': 'admin',
   '/admin/settings': 'admin',
   '/admin/audit': 'admin',
 };
@@ -167,6 +183,7 @@ function resolve(route: string): string {
     '/admin/subscribers': env.prepared.subscriberId,
     '/admin/users': env.prepared.people.viewer.id,
     '/admin/tokens': env.prepared.tokenId,
+    '/admin/webhooks': env.prepared.webhookId,
     '/admin/templates': env.prepared.templateId,
   };
   return route.replace(/^(.*?)\/\[([^\]]+)\]/, (_, before: string, param: string) => {
@@ -221,6 +238,7 @@ describe('admin route matrix', () => {
       '/admin/subscribers/zzzzzzzzzzzz/delete',
       '/admin/users/zzzzzzzzzzzz',
       '/admin/tokens/zzzzzzzzzzzz',
+      '/admin/webhooks/zzzzzzzzzzzz',
     ]) {
       const r = await as.admin.get(url);
       expect(r.status, url).toBe(404);

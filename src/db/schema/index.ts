@@ -8,3 +8,4 @@ export * from './subscribers.ts';
 export * from './templates.ts';
 export * from './users.ts';
 export * from './rate-limits.ts';
+export * from './webhooks.ts';

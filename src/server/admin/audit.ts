@@ -105,6 +105,7 @@ function dayStart(value: string, timeZone: string, days: number): Date | null {
 const ENTITY_PAGES: Record<string, (id: string) => string> = {
   user: (id) => `/admin/users/${id}`,
   api_token: (id) => `/admin/tokens/${id}`,
+  webhook: (id) => `/admin/webhooks/${id}`,
   component: (id) => `/admin/components/${id}`,
   component_group: (id) => `/admin/components/groups/${id}`,
   incident: (id) => `/internal/incidents/${id}`,

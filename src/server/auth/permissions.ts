@@ -25,6 +25,8 @@ export const PERMISSIONS = {
   'components:manage': 'admin',
   'users:manage': 'admin',
   'tokens:manage': 'admin',
+  /** Register outgoing webhooks, see their secrets and deliveries. */
+  'webhooks:manage': 'admin',
   'settings:manage': 'admin',
   'audit:read': 'admin',
 } as const satisfies Record<string, Role>;

@@ -12,12 +12,17 @@
  *   rate. When a pass finds nothing to send, the lanes wait `idleMs`, or until the outbox task
  *   queues something. A 429's `retry-after` or `ratelimit-remaining: 0` pauses every lane.
  *
+ * - The webhook task sends outgoing webhooks (webhooks/worker.ts), back to back while there
+ *   are due deliveries, every `idleMs` otherwise or when the outbox task queues some. It is
+ *   not paced by the email rate.
+ *
  * Several processes may each run one: claims use SKIP LOCKED (each paces itself).
  */
 import type { Db } from '../../db/client.ts';
 import type { Mailer } from './mailer.ts';
 import { createPacer } from './pacer.ts';
 import { runWorkerOnce, type WorkerResult } from './worker.ts';
+import { sendWebhooks } from '../webhooks/worker.ts';
 
 export type WorkerLoop = { stop(): Promise<void> };
 
@@ -59,6 +64,7 @@ export function startWorkerLoop(db: Db, options: WorkerLoopOptions): WorkerLoop 
   const base = { mailer: options.mailer, siteUrl: options.siteUrl, batchSize: options.batchSize };
   const outboxAlarm = alarm();
   const sendAlarm = alarm();
+  const webhookAlarm = alarm();
   let stopped = false;
 
   async function outboxTask(): Promise<void> {
@@ -67,8 +73,9 @@ export function startWorkerLoop(db: Db, options: WorkerLoopOptions): WorkerLoop 
       try {
         const r = await runWorkerOnce(db, { ...base, steps: 'outbox' });
         options.onPass?.(r);
-        busy = r.outboxRows > 0 || r.confirmations > 0;
+        busy = r.outboxRows > 0 || r.confirmations > 0 || r.webhooks.events > 0;
         if (r.fannedOut > 0) sendAlarm.wake();
+        if (r.webhooks.queued > 0) webhookAlarm.wake();
       } catch (err) {
         onError(err); // a failing database is not polled flat out
       }
@@ -111,12 +118,25 @@ export function startWorkerLoop(db: Db, options: WorkerLoopOptions): WorkerLoop 
     await Promise.all(inFlight);
   }
 
-  const running = Promise.all([outboxTask(), sendTask()]);
+  async function webhookTask(): Promise<void> {
+    while (!stopped) {
+      let busy = false;
+      try {
+        busy = (await sendWebhooks(db)).claimed > 0;
+      } catch (err) {
+        onError(err);
+      }
+      if (!busy && !stopped) await webhookAlarm.sleep(idleMs);
+    }
+  }
+
+  const running = Promise.all([outboxTask(), sendTask(), webhookTask()]);
   return {
     async stop() {
       stopped = true;
       outboxAlarm.wake();
       sendAlarm.wake();
+      webhookAlarm.wake();
       await running;
     },
   };

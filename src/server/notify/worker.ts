@@ -13,6 +13,10 @@
  *    (not counted as an attempt); 5xx, 409 or no answer: pending again with exponential
  *    backoff (at least `retry-after`), failed after MAX_ATTEMPTS; other 4xx: failed with the
  *    reason. Emails refused one by one (permissive batches) fail alone.
+ *
+ * Outgoing webhooks ride along (webhooks/worker.ts): the outbox step also queues their
+ * deliveries; a pass with `steps: 'all'` also sends one batch of them (the loop sends them in
+ * a task of their own, unpaced by the email rate).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { and, asc, eq, inArray, isNotNull, isNull, lte, or, sql } from 'drizzle-orm';
@@ -39,6 +43,7 @@ import { fanOutChunk } from './fanout.ts';
 import { MAX_BATCH, MailerError, type MailMessage, type Mailer } from './mailer.ts';
 import type { RateLimitInfo } from './pacer.ts';
 import { getSigningSecret, manageTokenFor } from './tokens.ts';
+import { fanOutWebhookEvents, sendWebhooks, type FanOutResult, type SendResult } from '../webhooks/worker.ts';
 
 export const MAX_ATTEMPTS = 8;
 /**
@@ -87,6 +92,8 @@ export type WorkerResult = {
   backoffMs: number | null;
   /** What the provider's answer said of its rate limit (for the pacer). */
   rateLimit: RateLimitInfo | null;
+  /** Outgoing webhooks: events fanned out and deliveries queued (outbox step), sent (`all` only). */
+  webhooks: FanOutResult & SendResult;
 };
 
 type Claimed = typeof emailDeliveries.$inferSelect;
@@ -101,6 +108,8 @@ export async function runWorkerOnce(db: Db, options: WorkerOptions): Promise<Wor
     steps === 'send' ? { added: 0, handled: 0 } : await processOutbox(db, now, options.fanOutChunk);
   const fanOutMs = performance.now() - fanOutStart;
   const confirmations = steps === 'send' ? 0 : await processConfirmations(db, options, now);
+  const webhookEvents =
+    steps === 'send' ? { events: 0, queued: 0 } : await fanOutWebhookEvents(db, { siteUrl: options.siteUrl, now });
   const result: WorkerResult = {
     fannedOut,
     outboxRows,
@@ -114,11 +123,13 @@ export async function runWorkerOnce(db: Db, options: WorkerOptions): Promise<Wor
     idempotencyKey: null,
     backoffMs: null,
     rateLimit: null,
+    webhooks: { ...webhookEvents, claimed: 0, sent: 0, retried: 0, failed: 0 },
   };
   if (steps === 'outbox') return result;
   const rows = await claimBatch(db, now, batchSize, options.lockMs ?? DEFAULT_LOCK_MS);
   result.claimed = rows.length;
   if (rows.length) await sendBatch(db, rows, options, now, result);
+  if (steps === 'all') Object.assign(result.webhooks, await sendWebhooks(db, { now, lockMs: options.lockMs }));
   return result;
 }
 
