@@ -31,9 +31,13 @@ export function loadSettingsPage(db: Db, caller: Caller, request: Request): Prom
   return adminPage<SettingsView>(async () => {
     authorize(caller, 'settings:manage');
     const form = await submitted(request);
-    let state = blankForm(settingsValues(await getSettings(db)));
+    const current = settingsValues(await getSettings(db));
+    let state = blankForm(current);
     if (form) {
-      const values = Object.fromEntries(SETTINGS_FIELDS.map((f) => [f, text(form, f)]));
+      // Examples and responses left out of the form altogether (a form from before they
+      // existed) keep their values; the other fields are required.
+      const keep = (f: string) => !form.has(f) && /\.(examples|response)$/.test(f);
+      const values = Object.fromEntries(SETTINGS_FIELDS.map((f) => [f, keep(f) ? current[f] : text(form, f)]));
       const definition = (s: number) => ({
         label: values[`severity_definitions.${s}.label`],
         description: values[`severity_definitions.${s}.description`],
