@@ -11,6 +11,8 @@ export interface SeverityDefinition {
   impact: 'critical' | 'major' | 'minor';
   summary: string;
   examples: readonly string[];
+  /** What is expected of people at this level: page now, or business hours. */
+  response: string;
 }
 
 /** The default scale; Sev 1 is the most severe. */
@@ -25,6 +27,7 @@ export const DEFAULT_SEVERITY_DEFINITIONS: readonly SeverityDefinition[] = [
       'Data loss or data corruption',
       'Security incident or exposure of customer data',
     ],
+    response: 'Page the on-call responders now, any hour; all hands until mitigated.',
   },
   {
     severity: 2,
@@ -36,6 +39,7 @@ export const DEFAULT_SEVERITY_DEFINITIONS: readonly SeverityDefinition[] = [
       'Severe slowness or error rates on a core service',
       'Outage in one region or for one customer segment',
     ],
+    response: 'Page the on-call responders now; work it until mitigated.',
   },
   {
     severity: 3,
@@ -47,6 +51,7 @@ export const DEFAULT_SEVERITY_DEFINITIONS: readonly SeverityDefinition[] = [
       'Elevated latency with no failed requests',
       'Cosmetic or display problems',
     ],
+    response: 'Handle during business hours; no page.',
   },
 ];
 

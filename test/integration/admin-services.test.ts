@@ -313,7 +313,7 @@ describe('page settings', () => {
     const before = await getSettings(db());
     const queued = (await db().select().from(outbox).where(eq(outbox.topic, 'snapshot.invalidate'))).length;
     const definitions = defaultSeverityDefinitions();
-    definitions[1] = { label: 'P1', description: 'Everything is down.' };
+    definitions[1] = { ...definitions[1], label: 'P1', description: 'Everything is down.' };
     const saved = await updateSettings(db(), admin, {
       pageName: '  Acme Status ',
       homeUrl: 'https://acme.example',

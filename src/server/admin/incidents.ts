@@ -17,19 +17,32 @@
  * - `POST /admin/incidents/{id}`, by the hidden `action` field:
  *   - `update` (with `step` as above): post an update; public ones go through the preview;
  *   - `resolve` (with `step` review / edit / publish): resolve it, public ones previewed;
- *   - `edit`: change the name, severity or visibility.
+ *   - `edit`: change the name, severity or visibility;
+ *   - `process` (with `step` suggest / save): the links (chat, video, ticket) and the impact
+ *     assessment; `suggest` re-renders the form with the severity the answers point to;
+ *   - `roles`: the incident manager, tech lead and communications lead;
+ *   - `postmortem` (with `step` save / review / edit / publish): save the draft (internal), or
+ *     publish it (public incidents, previewed first) as a `postmortem` update.
+ * `POST /admin/incidents/new` also takes `step=suggest` (the assessment's suggestion).
  */
 import { and, asc, desc, eq, inArray, ne, notInArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
-import { incidentComponents, incidents } from '../../db/schema/index.ts';
+import { incidentComponents, incidents, users } from '../../db/schema/index.ts';
 import {
   COMPONENT_STATUSES,
+  IMPACT_SCOPES,
   INCIDENT_STATUSES,
   type AnyIncidentStatus,
   type Audience,
   type ComponentStatus,
   type Severity,
 } from '../../domain/enums.ts';
+import {
+  channelTopic,
+  INCIDENT_ROLE_DEFINITIONS,
+  suggestSeverity,
+  type SeveritySuggestion,
+} from '../../domain/process.ts';
 import { DEFAULT_SEVERITY_DEFINITIONS, severityLabel } from '../../domain/severity.ts';
 import { anyIncidentStatusLabel, componentStatusLabel } from '../../domain/status.ts';
 import { fillTemplate, listPlaceholders } from '../../domain/templates.ts';
@@ -39,26 +52,38 @@ import { listComponents, listGroups } from '../components/queries.ts';
 import { ConflictError, NotFoundError, ServiceError, ValidationError } from '../errors.ts';
 import { newSecret } from '../ids.ts';
 import { getIncident } from '../incidents/queries.ts';
-import { CreateIncidentSchema, PostUpdateSchema, ResolveIncidentSchema } from '../incidents/schemas.ts';
+import {
+  CreateIncidentSchema,
+  PostUpdateSchema,
+  PublishPostmortemSchema,
+  ResolveIncidentSchema,
+  UpdateIncidentSchema,
+} from '../incidents/schemas.ts';
 import {
   CLOSED_STATUSES,
   createIncident,
   postUpdate,
+  publishPostmortem,
   resolveIncident,
+  savePostmortem,
   updateIncident,
   type CreateIncidentInput,
   type Incident,
   type PostUpdateInput,
   type ResolveIncidentInput,
+  type UpdateIncidentInput,
 } from '../incidents/service.ts';
 import { allowed, authorize, parseInput, Problems, type Caller } from '../services.ts';
 import { getSettings, type Settings } from '../settings/queries.ts';
+import { severityDefinitionsOf } from '../settings/service.ts';
 import { incidentItem, INTERNAL_VIEW, pageChrome, type IncidentItem } from '../status-page/view.ts';
 import { DEFAULT_TEMPLATE_IDS } from '../templates/defaults.ts';
 import { getTemplate, listTemplates } from '../templates/queries.ts';
 import type { Template } from '../templates/service.ts';
 import { templateValues, type TemplateIncident } from '../templates/values.ts';
 import { deliveriesSummary, type DeliveriesSummaryItem } from './deliveries.ts';
+import { instantToZonedLocal, zonedLocalToInstant } from './maintenance.ts';
+import { integer } from './page.ts';
 import { previewPublication, type PublicationDraft, type PublicationPreview } from './preview.ts';
 
 /** A form's submitted (or default) values, flat: `components.<id>` keys hold the component choices. */
@@ -76,6 +101,8 @@ export type SeverityChoice = {
   impact: string;
   summary: string;
   examples: readonly string[];
+  /** The response expected at this level (page now, business hours…). */
+  response: string;
 };
 
 export type TemplateChoice = {
@@ -112,6 +139,8 @@ export type PreviewView = PublicationPreview & {
   /** Where the preview's form posts. */
   action: string;
   title: string;
+  /** A line under the title, e.g. that the recap stays internal. */
+  note?: string | null;
 };
 
 export const COMPONENT_STATUS_OPTIONS: readonly Option[] = COMPONENT_STATUSES.map((s) => ({
@@ -134,6 +163,8 @@ export type IncidentRow = {
   href: string;
   name: string;
   severityLabel: string;
+  /** The severity's written definition, null without one. */
+  severity: SeverityChoice | null;
   statusLabel: string;
   internal: boolean;
   started: { iso: string; text: string };
@@ -162,6 +193,7 @@ export async function incidentListPage(db: Db, caller: Caller, now: Date): Promi
     .where(and(eq(incidents.kind, 'incident'), inArray(incidents.status, [...CLOSED_STATUSES])))
     .orderBy(desc(sql`coalesce(${incidents.resolvedAt}, ${incidents.updatedAt})`))
     .limit(RECENT_CLOSED);
+  const severities = severityChoices(settings);
   const row = (i: Incident): IncidentRow => {
     const end = i.resolvedAt ?? (CLOSED_STATUSES.includes(i.status) ? i.updatedAt : now);
     return {
@@ -169,6 +201,7 @@ export async function incidentListPage(db: Db, caller: Caller, now: Date): Promi
       href: `/admin/incidents/${i.id}`,
       name: i.name,
       severityLabel: i.severity ? severityLabel(i.severity) : 'No severity',
+      severity: severities.find((c) => c.value === String(i.severity)) ?? null,
       statusLabel: anyIncidentStatusLabel(i.status),
       internal: i.visibility === 'internal',
       started: when(i.startedAt, settings),
@@ -193,6 +226,39 @@ const CREATE_FIELDS = [
   'idempotency_key',
 ] as const;
 
+/** The six questions of the impact assessment (phase 3), with the two that bear on the severity. */
+const ASSESSMENT_FIELDS = [
+  'impact_customer',
+  'impact_visible',
+  'impact_scope',
+  'impact_started_at',
+  'support_cases',
+  'social_media',
+  'security',
+  'data_loss',
+  'core_feature',
+  'workaround',
+] as const;
+
+/** The checkboxes of the assessment: the form's name, the stored factor and its label. */
+export const ASSESSMENT_FACTORS = [
+  { name: 'social_media', key: 'socialMedia', label: 'Social media attention' },
+  { name: 'security', key: 'security', label: 'A security breach' },
+  { name: 'data_loss', key: 'dataLoss', label: 'Data loss' },
+] as const;
+export const SEVERITY_FACTORS = [
+  { name: 'core_feature', key: 'coreFeature', label: 'A core feature is unavailable or degraded' },
+  { name: 'workaround', key: 'workaround', label: 'Customers have a workaround' },
+] as const;
+
+export const IMPACT_SCOPE_OPTIONS: readonly Option[] = [
+  { value: '', label: 'Not known yet' },
+  ...IMPACT_SCOPES.map((s) => ({ value: s, label: s === 'all' ? 'All customers' : 'Some customers' })),
+];
+
+/** The assessment's suggestion, as the forms show it. */
+export type SuggestionView = { severity: string; label: string; reason: string } | null;
+
 export type IncidentFormView = {
   values: Values;
   errors: Errors;
@@ -205,6 +271,8 @@ export type IncidentFormView = {
   templates: { external: TemplateChoice[]; internal: TemplateChoice[] };
   canNotify: boolean;
   canSetComponents: boolean;
+  /** The severity the assessment's answers point to. */
+  suggestion: SuggestionView;
 };
 
 export type NewIncidentView = {
@@ -255,10 +323,14 @@ export async function newIncidentPage(db: Db, caller: Caller, ctx: PageContext):
     return { status: 200, view: view(values) };
   }
 
-  const values = await readValues(ctx.request, CREATE_FIELDS);
+  const values = await readValues(ctx.request, [...CREATE_FIELDS, ...ASSESSMENT_FIELDS]);
   const step = values.step;
   const outcome = await attempt(async (): Promise<PageResult<NewIncidentView>> => {
     authorize(caller, 'incident:create');
+    if (step === 'suggest') {
+      applySuggestion(values);
+      return { status: 200, view: view(values) };
+    }
     if (step === 'template') {
       const template = values.template_id ? await getTemplate(db, values.template_id) : null;
       if (!template || template.kind !== 'incident') {
@@ -306,12 +378,24 @@ function blankCreate(caller: Caller): Values {
     body: '',
     notify: canPublish && allowed(caller, 'subscribers:notify') ? 'true' : '',
     idempotency_key: newKey(),
+    ...Object.fromEntries(ASSESSMENT_FIELDS.map((f) => [f, ''])),
   };
 }
 
 function createFormView(caller: Caller, values: Values, errors: Errors, catalog: Catalog): IncidentFormView {
   const canPublish = allowed(caller, 'incident:publish');
-  const shown = ['template_id', 'name', 'severity', 'visibility', 'status', 'body', 'notify', 'components'];
+  const shown = [
+    'template_id',
+    'name',
+    'severity',
+    'visibility',
+    'status',
+    'body',
+    'notify',
+    'components',
+    ...ASSESSMENT_FIELDS,
+    'impact_factors',
+  ];
   return {
     values,
     errors,
@@ -340,6 +424,7 @@ function createFormView(caller: Caller, values: Values, errors: Errors, catalog:
     templates: templateGroups(catalog.templates),
     canNotify: allowed(caller, 'subscribers:notify'),
     canSetComponents: allowed(caller, 'component:status'),
+    suggestion: suggestionView(values, catalog.settings),
   };
 }
 
@@ -390,6 +475,7 @@ function checkCreate(caller: Caller, values: Values, ctx: CheckContext) {
     components,
     templateId: values.template_id || undefined,
     idempotencyKey: values.idempotency_key || undefined,
+    ...(answered(values) ? assessmentInput(values, null, ctx.settings.timeZone, problems) : {}),
   } as CreateIncidentInput;
   collect(problems, () => parseInput(CreateIncidentSchema, input));
   if (!values.name.trim()) problems.add('name', 'Give the incident a name');
@@ -419,8 +505,21 @@ function checkCreate(caller: Caller, values: Values, ctx: CheckContext) {
 // One incident
 
 const UPDATE_FIELDS = ['status', 'body', 'audience', 'notify', 'template_id', 'idempotency_key'] as const;
-const RESOLVE_FIELDS = ['body', 'notify', 'template_id', 'idempotency_key'] as const;
+const RESOLVE_FIELDS = ['body', 'recap', 'notify', 'template_id', 'idempotency_key'] as const;
 const EDIT_FIELDS = ['name', 'severity', 'visibility'] as const;
+const PROCESS_FIELDS = ['chat_url', 'video_url', 'ticket_url', 'severity', ...ASSESSMENT_FIELDS] as const;
+const ROLE_FIELDS = ['incident_manager_id', 'tech_lead_id', 'comms_lead_id'] as const;
+const POSTMORTEM_FIELDS = ['body', 'notify'] as const;
+
+type FormName = 'update' | 'resolve' | 'edit' | 'process' | 'roles' | 'postmortem';
+const FORMS: Record<string, { form: FormName; fields: readonly string[] }> = {
+  update: { form: 'update', fields: UPDATE_FIELDS },
+  resolve: { form: 'resolve', fields: RESOLVE_FIELDS },
+  edit: { form: 'edit', fields: EDIT_FIELDS },
+  process: { form: 'process', fields: PROCESS_FIELDS },
+  roles: { form: 'roles', fields: ROLE_FIELDS },
+  postmortem: { form: 'postmortem', fields: POSTMORTEM_FIELDS },
+};
 
 export type FormBlock = { values: Values; errors: Errors; otherErrors: string[] };
 
@@ -440,6 +539,8 @@ export type IncidentPageView = {
     closed: boolean;
     started: { iso: string; text: string };
     age: string;
+    /** The severity's written definition (description, examples, expected response). */
+    severity: SeverityChoice | null;
     /** The public page, when customers can see it. */
     publicHref: string | null;
     internalHref: string;
@@ -449,7 +550,7 @@ export type IncidentPageView = {
   refused: string | null;
   preview: PreviewView | null;
   /** Which form the values and errors belong to, to open it and focus it. */
-  active: 'update' | 'resolve' | 'edit' | null;
+  active: FormName | null;
   can: {
     update: boolean;
     publish: boolean;
@@ -458,9 +559,13 @@ export type IncidentPageView = {
     /** Resolve: allowed and still open. */
     resolve: boolean;
     edit: boolean;
+    /** Change the severity (customers see a public incident's). */
+    severity: boolean;
+    /** Publish the post-mortem: a public incident, over, and 'incident:publish'. */
+    publishPostmortem: boolean;
   };
   /** Why a form is missing or limited, for the person who cannot use it. */
-  limits: { update: string | null; resolve: string | null; edit: string | null };
+  limits: { update: string | null; resolve: string | null; edit: string | null; postmortem: string | null };
   /** How each public update's emails went, newest first (see admin/deliveries.ts). */
   deliveries: DeliveriesSummaryItem[];
   update: FormBlock & {
@@ -474,6 +579,20 @@ export type IncidentPageView = {
     severities: SeverityChoice[];
     visibilities: Option[];
   };
+  /** Phases 2 and 3: the links, the ready-to-copy channel topic and the impact assessment. */
+  process: FormBlock & {
+    topic: string;
+    links: { label: string; href: string }[];
+    severities: SeverityChoice[];
+    suggestion: SuggestionView;
+  };
+  /** Phase 6: who holds each role, and the users to choose from. */
+  roles: FormBlock & {
+    roles: { field: string; label: string; responsibilities: string; holder: string }[];
+    users: Option[];
+  };
+  /** Phase 7: the post-mortem, once the incident is over. */
+  postmortem: FormBlock & { published: { iso: string; text: string } | null };
 };
 
 const NOTICES: Record<string, string> = {
@@ -483,6 +602,10 @@ const NOTICES: Record<string, string> = {
   'update-published': 'The update is published on the status page.',
   resolved: 'The incident is resolved.',
   edited: 'The changes are saved.',
+  process: 'The links and the assessment are saved.',
+  roles: 'The roles are saved; the change is in the timeline.',
+  'postmortem-saved': 'The post-mortem draft is saved. It is internal until you publish it.',
+  'postmortem-published': 'The post-mortem is published on the status page.',
 };
 
 /** `/admin/incidents/{id}`, GET and POST (see the module comment for the actions). */
@@ -502,14 +625,19 @@ export async function incidentPage(
   const linked = new Set(detail.view.components.map((c) => c.id));
   const others = await componentsInOtherOpenIncidents(db, row.id, [...linked]);
   const deliveries = await deliveriesSummary(db, caller, detail.view, pageChrome(settings));
+  const staff = await staffUsers(db, row);
+  const resolveDefaults = CLOSED_STATUSES.includes(row.status)
+    ? defaultResolve(caller, row)
+    : await prefilledResolve(db, caller, row, catalog, linked, now);
+  const extra = { staff, resolveDefaults };
 
-  const build = (state: Partial<Record<'update' | 'resolve' | 'edit', { values: Values; errors?: Errors }>>) =>
-    incidentView(caller, detail, catalog, linked, others, state, now, settings, deliveries);
+  const build = (state: FormState) =>
+    incidentView(caller, detail, catalog, linked, others, state, now, settings, deliveries, extra);
 
   if (ctx.request.method !== 'POST') {
     const update = defaultUpdate(caller, row);
     const templateId = ctx.url.searchParams.get('template');
-    const state: Parameters<typeof build>[0] = { update: { values: update } };
+    const state: FormState = { update: { values: update } };
     if (templateId) {
       const template = await getTemplate(db, templateId);
       if (!template || template.kind !== 'incident') {
@@ -526,14 +654,79 @@ export async function incidentPage(
   }
 
   const action = (await peekAction(ctx.request)) ?? '';
-  const names = action === 'resolve' ? RESOLVE_FIELDS : action === 'edit' ? EDIT_FIELDS : UPDATE_FIELDS;
-  const values = await readValues(ctx.request, names);
-  const form = action === 'resolve' ? 'resolve' : action === 'edit' ? 'edit' : 'update';
+  const known = FORMS[action] ?? FORMS.update;
+  const values = await readValues(ctx.request, known.fields);
+  const form = known.form;
   const checkCtx = { settings, catalog, now };
   const back = `/admin/incidents/${row.id}`;
 
   const outcome = await attempt(async (): Promise<PageResult<IncidentPageView>> => {
     authorize(caller, 'incident:update');
+    if (action === 'process') {
+      if (values.step === 'suggest') {
+        applySuggestion(values);
+        return { status: 200, view: withActive(build({ process: { values } }), 'process') };
+      }
+      const problems = new Problems();
+      const input: UpdateIncidentInput = {
+        chatUrl: values.chat_url,
+        videoUrl: values.video_url,
+        ticketUrl: values.ticket_url,
+        ...assessmentInput(values, row, settings.timeZone, problems),
+      };
+      // The severity is sent only when it changes: customers see a public incident's.
+      if (values.severity && values.severity !== String(row.severity ?? '')) {
+        input.severity = severityInput(values.severity) as Severity;
+      }
+      collect(problems, () => parseInput(UpdateIncidentSchema, input));
+      problems.throwIfAny();
+      await updateIncident(db, caller, row.id, input);
+      return { redirect: `${back}?done=process` };
+    }
+    if (action === 'roles') {
+      await updateIncident(db, caller, row.id, {
+        incidentManagerId: values.incident_manager_id,
+        techLeadId: values.tech_lead_id,
+        commsLeadId: values.comms_lead_id,
+      });
+      return { redirect: `${back}?done=roles` };
+    }
+    if (action === 'postmortem') {
+      if (values.step === 'edit') return { status: 200, view: withActive(build({ postmortem: { values } }), form) };
+      if (values.step === 'save') {
+        await savePostmortem(db, caller, row.id, { body: values.body });
+        return { redirect: `${back}?done=postmortem-saved` };
+      }
+      const notify = values.notify === 'true';
+      authorize(caller, 'incident:publish');
+      if (notify) authorize(caller, 'subscribers:notify');
+      if (values.step === 'publish') {
+        await publishPostmortem(db, caller, row.id, { body: values.body, notify });
+        return { redirect: `${back}?done=postmortem-published` };
+      }
+      if (!CLOSED_STATUSES.includes(row.status)) {
+        throw new ConflictError('Resolve the incident first: a post-mortem comes after the incident is over.');
+      }
+      if (row.visibility !== 'public') {
+        throw new ConflictError('This incident is internal: its post-mortem stays internal.');
+      }
+      const problems = new Problems();
+      if (!values.body.trim()) problems.add('body', 'Write the post-mortem');
+      collect(problems, () => parseInput(PublishPostmortemSchema, { body: values.body, notify }));
+      problems.throwIfAny();
+      const draft = draftFor(row, linked, 'postmortem', values.body, notify, {}, {});
+      const preview = await previewPublication(db, draft, { siteUrl: ctx.siteUrl, now });
+      const view = build({ postmortem: { values } });
+      view.preview = {
+        ...preview,
+        hidden: [{ name: 'action', value: action }, ...hiddenFields(values)],
+        notify,
+        publishLabel: 'Publish the post-mortem',
+        action: back,
+        title: `Check before publishing the post-mortem: ${row.name}`,
+      };
+      return { status: 200, view };
+    }
     if (action === 'edit') {
       await updateIncident(db, caller, row.id, {
         name: values.name,
@@ -580,6 +773,10 @@ export async function incidentPage(
       publishLabel: action === 'resolve' ? 'Publish and resolve' : 'Publish the update',
       action: back,
       title: action === 'resolve' ? `Check before resolving: ${row.name}` : `Check before publishing: ${row.name}`,
+      note:
+        action === 'resolve' && values.recap?.trim()
+          ? 'The recap stays internal: it is saved on the incident and posted to the staff timeline, and is in nothing shown here.'
+          : null,
     };
     return { status: 200, view };
   });
@@ -589,6 +786,8 @@ export async function incidentPage(
   view.refused = outcome.refused ?? null;
   return { status: outcome.status, view };
 }
+
+type FormState = Partial<Record<FormName, { values: Values; errors?: Errors }>>;
 
 function withActive(view: IncidentPageView, active: IncidentPageView['active'], message?: string): IncidentPageView {
   view.active = active;
@@ -611,10 +810,63 @@ function defaultUpdate(caller: Caller, row: Incident): Values {
 function defaultResolve(caller: Caller, row: Incident): Values {
   return {
     body: '',
+    recap: '',
     notify: row.visibility === 'public' && allowed(caller, 'subscribers:notify') ? 'true' : '',
     template_id: '',
     idempotency_key: newKey(),
   };
+}
+
+/**
+ * The resolve form, pre-filled (phase 7): the internal recap (impact, duration, support
+ * cases, components) and, for a public incident, the all-clear from the default "resolved"
+ * template for customers, filled as it would be now.
+ */
+async function prefilledResolve(
+  db: Db,
+  caller: Caller,
+  row: Incident,
+  catalog: Catalog,
+  linked: Set<string>,
+  now: Date,
+): Promise<Values> {
+  const values = defaultResolve(caller, row);
+  const chrome = pageChrome(catalog.settings);
+  const at = (d: Date) => formatDateTime(d, chrome.timeZone, chrome.locale);
+  const affected = chosenComponents(catalog, [...linked], false).map((c) => c.name);
+  values.recap = [
+    `- Impact: ${row.impactCustomer?.trim() || 'not assessed'}`,
+    `- Duration: ${formatDuration(now.getTime() - row.startedAt.getTime())} (from ${at(row.startedAt)} to ${at(now)}, ${chrome.timeZone})`,
+    `- Support cases: ${row.supportCases ?? 'not counted'}`,
+    `- Components affected: ${affected.length ? affected.join(', ') : 'none'}`,
+  ].join('\n');
+  if (row.visibility === 'public') {
+    const template = await getTemplate(db, DEFAULT_TEMPLATE_IDS.resolved.external);
+    if (template) {
+      const about = {
+        ...templateIncident(row, chosenComponents(catalog, [...linked], true)),
+        status: 'resolved' as const,
+        resolvedAt: now,
+      };
+      values.body = fillTemplate(template.body, templateValues(about, catalog.settings, now)).text;
+      values.template_id = template.id;
+    }
+  }
+  return values;
+}
+
+type StaffUser = { id: string; name: string; disabled: boolean };
+
+/** The users a role can go to: every active account, and whoever holds a role now. */
+async function staffUsers(db: Db, row: Incident): Promise<StaffUser[]> {
+  const rows = await db
+    .select({ id: users.id, name: users.name, email: users.email, disabledAt: users.disabledAt })
+    .from(users)
+    .orderBy(asc(users.name), asc(users.email));
+  const holders = new Set(INCIDENT_ROLE_DEFINITIONS.map((r) => row[r.key]).filter(Boolean));
+  return rows
+    .filter((u) => !u.disabledAt || holders.has(u.id))
+    .map((u) => ({ id: u.id, name: u.name.trim() || u.email, disabled: !!u.disabledAt }));
 }
 
 function incidentView(
@@ -623,10 +875,11 @@ function incidentView(
   catalog: Catalog,
   linked: Set<string>,
   others: Set<string>,
-  state: Partial<Record<'update' | 'resolve' | 'edit', { values: Values; errors?: Errors }>>,
+  state: FormState,
   now: Date,
   settings: Settings,
   deliveries: DeliveriesSummaryItem[],
+  extra: { staff: StaffUser[]; resolveDefaults: Values },
 ): IncidentPageView {
   const { row, view } = detail;
   const chrome = pageChrome(settings);
@@ -640,10 +893,14 @@ function incidentView(
     components: allowed(caller, 'component:status'),
     resolve: false,
     edit: false,
+    severity: false,
+    publishPostmortem: false,
   };
   // Customers see a public incident's status and name: changing them needs 'incident:publish'.
   can.resolve = can.update && !closed && (!isPublic || can.publish);
   can.edit = can.update && (!isPublic || can.publish);
+  can.severity = can.edit;
+  can.publishPostmortem = closed && isPublic && can.publish;
   const readOnly = `Your role (${caller.role}) can read incidents but not change them.`;
   const limits = {
     update: !can.update
@@ -663,11 +920,18 @@ function incidentView(
       : isPublic && !can.publish
         ? 'Only comms or admins change a public incident’s name, severity or visibility.'
         : null,
+    postmortem: !can.update
+      ? readOnly
+      : !isPublic
+        ? 'This incident is internal: its post-mortem stays internal.'
+        : !can.publish
+          ? 'You can save the draft; comms or admins publish it.'
+          : null,
   };
 
   const updateValues = state.update?.values ?? defaultUpdate(caller, row);
   const updateErrors = state.update?.errors ?? {};
-  const resolveValues = state.resolve?.values ?? defaultResolve(caller, row);
+  const resolveValues = state.resolve?.values ?? extra.resolveDefaults;
   const resolveErrors = state.resolve?.errors ?? {};
   const editValues = state.edit?.values ?? {
     name: row.name,
@@ -676,7 +940,37 @@ function incidentView(
   };
   const editErrors = state.edit?.errors ?? {};
   const statusOk = !isPublic || can.publish;
-  const active = state.edit ? 'edit' : state.resolve ? 'resolve' : state.update?.errors ? 'update' : null;
+  const active: FormName | null = state.edit
+    ? 'edit'
+    : state.resolve
+      ? 'resolve'
+      : state.process
+        ? 'process'
+        : state.roles
+          ? 'roles'
+          : state.postmortem
+            ? 'postmortem'
+            : state.update?.errors
+              ? 'update'
+              : null;
+  const severities = severityChoices(settings);
+  const processValues = state.process?.values ?? {
+    chat_url: row.chatUrl ?? '',
+    video_url: row.videoUrl ?? '',
+    ticket_url: row.ticketUrl ?? '',
+    severity: row.severity ? String(row.severity) : '',
+    ...assessmentValues(row, settings.timeZone),
+  };
+  const processErrors = state.process?.errors ?? {};
+  const rolesValues = state.roles?.values ?? {
+    incident_manager_id: row.incidentManagerId ?? '',
+    tech_lead_id: row.techLeadId ?? '',
+    comms_lead_id: row.commsLeadId ?? '',
+  };
+  const rolesErrors = state.roles?.errors ?? {};
+  const postmortemValues = state.postmortem?.values ?? { body: row.postmortem ?? '', notify: '' };
+  const postmortemErrors = state.postmortem?.errors ?? {};
+  const nameOf = (id: string | null) => (id ? (extra.staff.find((u) => u.id === id)?.name ?? 'a removed user') : null);
 
   return {
     incident: item,
@@ -689,6 +983,7 @@ function incidentView(
       closed,
       started: when(row.startedAt, settings),
       age: formatDuration((row.resolvedAt ?? (closed ? row.updatedAt : now)).getTime() - row.startedAt.getTime()),
+      severity: severities.find((c) => c.value === String(row.severity)) ?? null,
       publicHref: isPublic ? `/incidents/${row.id}` : null,
       internalHref: `/internal/incidents/${row.id}`,
     },
@@ -734,11 +1029,54 @@ function incidentView(
       values: editValues,
       errors: editErrors,
       otherErrors: otherErrors(editErrors, ['name', 'severity', 'visibility']),
-      severities: severityChoices(settings),
+      severities,
       visibilities: [
         ...(can.publish || isPublic ? [{ value: 'public', label: 'Public: customers see it' }] : []),
         { value: 'internal', label: 'Internal: staff only' },
       ],
+    },
+    process: {
+      values: processValues,
+      errors: processErrors,
+      otherErrors: otherErrors(processErrors, [...PROCESS_FIELDS, 'impact_factors']),
+      topic: channelTopic({
+        number: row.number,
+        name: row.name,
+        severity: row.severity,
+        statusLabel: anyIncidentStatusLabel(row.status),
+        managerName: nameOf(row.incidentManagerId),
+        chatUrl: row.chatUrl,
+        videoUrl: row.videoUrl,
+        ticketUrl: row.ticketUrl,
+      }),
+      links: [
+        { label: 'Chat channel', href: row.chatUrl },
+        { label: 'Video bridge', href: row.videoUrl },
+        { label: 'Ticket', href: row.ticketUrl },
+      ].filter((l): l is { label: string; href: string } => !!l.href),
+      severities,
+      suggestion: suggestionView(processValues, settings),
+    },
+    roles: {
+      values: rolesValues,
+      errors: rolesErrors,
+      otherErrors: otherErrors(rolesErrors, [...ROLE_FIELDS]),
+      roles: INCIDENT_ROLE_DEFINITIONS.map((r) => ({
+        field: r.field,
+        label: r.label,
+        responsibilities: r.responsibilities,
+        holder: nameOf(row[r.key]) ?? 'Unassigned',
+      })),
+      users: [
+        { value: '', label: 'Unassigned' },
+        ...extra.staff.map((u) => ({ value: u.id, label: u.disabled ? `${u.name} (disabled)` : u.name })),
+      ],
+    },
+    postmortem: {
+      values: postmortemValues,
+      errors: postmortemErrors,
+      otherErrors: otherErrors(postmortemErrors, ['body', 'notify']),
+      published: row.postmortemPublishedAt ? when(row.postmortemPublishedAt, settings) : null,
     },
   };
 }
@@ -850,7 +1188,9 @@ async function checkResolve(
   const allIds = [...new Set([...linked, ...Object.keys(components)])];
   const chosen = chosenComponents(ctx.catalog, allIds, audience === 'public');
   const about = { ...templateIncident(row, chosen), status: 'resolved' as const, resolvedAt: ctx.now };
-  if (!values.body.trim()) {
+  // An internal incident closes with its recap when there is one (see resolveIncident).
+  const recapCloses = audience === 'internal' && !!values.recap?.trim();
+  if (!values.body.trim() && !recapCloses) {
     // The default "resolved" template writes it; filled here so the preview shows the words.
     const id = DEFAULT_TEMPLATE_IDS.resolved[audience === 'public' ? 'external' : 'internal'];
     const template = await getTemplate(db, id);
@@ -864,6 +1204,7 @@ async function checkResolve(
   values.body = fillLeftovers(problems, 'body', values.body, about, ctx);
   const input = {
     body: values.body || undefined,
+    recap: values.recap ?? '',
     audience,
     notify,
     components,
@@ -986,16 +1327,95 @@ function templateGroups(list: TemplateChoice[]) {
 
 /** The severity scale with its written definitions: the page settings' words, or the defaults. */
 export function severityChoices(settings: Pick<Settings, 'severityDefinitions'>): SeverityChoice[] {
+  const definitions = severityDefinitionsOf(settings);
   return DEFAULT_SEVERITY_DEFINITIONS.map((d) => {
-    const own = settings.severityDefinitions?.[String(d.severity) as '1' | '2' | '3'];
+    const own = definitions[String(d.severity) as '1' | '2' | '3'];
     return {
       value: String(d.severity),
-      label: own?.label?.trim() || d.label,
+      label: own.label,
       impact: d.impact,
-      summary: own?.description?.trim() || d.summary,
-      examples: own?.description?.trim() ? [] : d.examples,
+      summary: own.description,
+      examples: own.examples,
+      response: own.response,
     };
   });
+}
+
+/** Whether any assessment question is answered (a new incident stores nothing otherwise). */
+function answered(values: Values): boolean {
+  return ASSESSMENT_FIELDS.some((f) => (values[f] ?? '').trim() !== '');
+}
+
+/** The assessment's form values as service input; a bad date is a problem on its field. */
+function assessmentInput(
+  values: Values,
+  row: Incident | null,
+  timeZone: string,
+  problems: Problems,
+): Partial<UpdateIncidentInput> {
+  let impactStartedAt: Date | null = null;
+  const started = (values.impact_started_at ?? '').trim();
+  if (started) {
+    impactStartedAt = zonedLocalToInstant(started, timeZone);
+    if (!impactStartedAt) problems.add('impact_started_at', 'Enter the date and time the impact started');
+  }
+  const notes = row?.impactFactors?.notes;
+  return {
+    impactCustomer: values.impact_customer ?? '',
+    impactVisible: values.impact_visible ?? '',
+    impactScope: (values.impact_scope || null) as UpdateIncidentInput['impactScope'],
+    impactStartedAt,
+    supportCases: (integer(values.support_cases ?? '') ?? null) as number | null,
+    impactFactors: {
+      ...Object.fromEntries(
+        [...ASSESSMENT_FACTORS, ...SEVERITY_FACTORS].map((f) => [f.key, values[f.name] === 'true']),
+      ),
+      ...(notes ? { notes } : {}),
+    },
+  };
+}
+
+/** The severity the answers in a form point to (see suggestSeverity in src/domain/process.ts). */
+function suggestionOf(values: Values): SeveritySuggestion | null {
+  const scope = values.impact_scope;
+  return suggestSeverity({
+    impactScope: scope === 'some' || scope === 'all' ? scope : null,
+    impactFactors: Object.fromEntries(
+      [...ASSESSMENT_FACTORS, ...SEVERITY_FACTORS].map((f) => [f.key, values[f.name] === 'true']),
+    ),
+  });
+}
+
+function suggestionView(values: Values, settings: Pick<Settings, 'severityDefinitions'>): SuggestionView {
+  const suggestion = suggestionOf(values);
+  if (!suggestion) return null;
+  const value = String(suggestion.severity);
+  const label = severityChoices(settings).find((c) => c.value === value)?.label ?? severityLabel(suggestion.severity);
+  return { severity: value, label, reason: suggestion.reason };
+}
+
+/** `step=suggest`: pre-selects the suggested severity; the person still confirms or changes it. */
+function applySuggestion(values: Values): void {
+  const suggestion = suggestionOf(values);
+  if (suggestion) values.severity = String(suggestion.severity);
+}
+
+/** An incident's assessment as form values. */
+function assessmentValues(row: Incident, timeZone: string): Values {
+  const f = row.impactFactors ?? {};
+  const flag = (v: boolean | undefined) => (v ? 'true' : '');
+  return {
+    impact_customer: row.impactCustomer ?? '',
+    impact_visible: row.impactVisible ?? '',
+    impact_scope: row.impactScope ?? '',
+    impact_started_at: row.impactStartedAt ? instantToZonedLocal(row.impactStartedAt, timeZone) : '',
+    support_cases: row.supportCases == null ? '' : String(row.supportCases),
+    social_media: flag(f.socialMedia),
+    security: flag(f.security),
+    data_loss: flag(f.dataLoss),
+    core_feature: flag(f.coreFeature),
+    workaround: flag(f.workaround),
+  };
 }
 
 function isPublicComponent(c: Catalog['components'][number], catalog: Catalog): boolean {

@@ -1,7 +1,7 @@
 /**
  * The admin page of page settings (/admin/settings, admin only): name, home link, time
- * zone, locale, sender address, and the Sev 1-3 definitions responders read when they
- * declare an incident.
+ * zone, locale, sender address, and the Sev 1-3 definitions (label, description, examples,
+ * expected response) responders read when they choose a severity.
  */
 import type { Db } from '../../db/client.ts';
 import { SEVERITIES } from '../../domain/enums.ts';
@@ -14,6 +14,8 @@ import { adminPage, blankForm, placeErrors, submitted, text, type PageOutcome } 
 const SEVERITY_FIELDS = SEVERITIES.flatMap((s) => [
   `severity_definitions.${s}.label`,
   `severity_definitions.${s}.description`,
+  `severity_definitions.${s}.examples`,
+  `severity_definitions.${s}.response`,
 ]);
 export const SETTINGS_FIELDS = ['page_name', 'home_url', 'time_zone', 'locale', 'email_from', ...SEVERITY_FIELDS];
 
@@ -29,12 +31,19 @@ export function loadSettingsPage(db: Db, caller: Caller, request: Request): Prom
   return adminPage<SettingsView>(async () => {
     authorize(caller, 'settings:manage');
     const form = await submitted(request);
-    let state = blankForm(settingsValues(await getSettings(db)));
+    const current = settingsValues(await getSettings(db));
+    let state = blankForm(current);
     if (form) {
-      const values = Object.fromEntries(SETTINGS_FIELDS.map((f) => [f, text(form, f)]));
+      // Examples and responses left out of the form altogether (a form from before they
+      // existed) keep their values; the other fields are required.
+      const keep = (f: string) => !form.has(f) && /\.(examples|response)$/.test(f);
+      const values = Object.fromEntries(SETTINGS_FIELDS.map((f) => [f, keep(f) ? current[f] : text(form, f)]));
       const definition = (s: number) => ({
         label: values[`severity_definitions.${s}.label`],
         description: values[`severity_definitions.${s}.description`],
+        // One example a line; blank lines are dropped.
+        examples: values[`severity_definitions.${s}.examples`].split(/\r?\n/).filter((line) => line.trim()),
+        response: values[`severity_definitions.${s}.response`],
       });
       state = await runForm(values, async () => {
         await updateSettings(db, caller, {
@@ -69,6 +78,8 @@ function settingsValues(s: Settings): Record<string, string> {
       SEVERITIES.flatMap((n) => [
         [`severity_definitions.${n}.label`, definitions[n].label],
         [`severity_definitions.${n}.description`, definitions[n].description],
+        [`severity_definitions.${n}.examples`, definitions[n].examples.join('\n')],
+        [`severity_definitions.${n}.response`, definitions[n].response],
       ]),
     ),
   };

@@ -115,8 +115,32 @@ export const PostUpdateSchema = z.object({
 });
 export type PostUpdateInput = z.input<typeof PostUpdateSchema>;
 
-export const ResolveIncidentSchema = PostUpdateSchema.omit({ status: true });
+export const ResolveIncidentSchema = PostUpdateSchema.omit({ status: true }).extend({
+  /**
+   * The final internal recap (phase 7): stored on the incident and posted as an internal
+   * update. It never reaches customers; the closing update (`body`) is the all-clear.
+   */
+  recap: optionalText(20_000),
+});
 export type ResolveIncidentInput = z.input<typeof ResolveIncidentSchema>;
+
+/** The longest post-mortem Vigie stores. */
+export const MAX_POSTMORTEM = 100_000;
+
+/** A post-mortem draft (internal); '' or null removes it. */
+export const SavePostmortemSchema = z.object({
+  body: optionalText(MAX_POSTMORTEM),
+});
+export type SavePostmortemInput = z.input<typeof SavePostmortemSchema>;
+
+/** Publishing the post-mortem: the body (or the saved draft) becomes a public update. */
+export const PublishPostmortemSchema = z.object({
+  /** Markdown; left out, the saved draft is published. */
+  body: textField('Write the post-mortem', MAX_POSTMORTEM).optional(),
+  /** Email subscribers about it (default no). */
+  notify: flag().optional(),
+});
+export type PublishPostmortemInput = z.input<typeof PublishPostmortemSchema>;
 
 export const UpdateIncidentSchema = z.object({
   name: nameField('incident', 255).optional(),

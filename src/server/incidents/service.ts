@@ -39,15 +39,27 @@ import { withIdempotency } from './idempotency.ts';
 import {
   CreateIncidentSchema,
   PostUpdateSchema,
+  PublishPostmortemSchema,
   ResolveIncidentSchema,
+  SavePostmortemSchema,
   UpdateIncidentSchema,
   type CreateIncidentInput,
   type PostUpdateInput,
+  type PublishPostmortemInput,
   type ResolveIncidentInput,
+  type SavePostmortemInput,
   type UpdateIncidentInput,
 } from './schemas.ts';
+import { INCIDENT_ROLE_DEFINITIONS } from '../../domain/process.ts';
 
-export type { CreateIncidentInput, PostUpdateInput, ResolveIncidentInput, UpdateIncidentInput };
+export type {
+  CreateIncidentInput,
+  PostUpdateInput,
+  PublishPostmortemInput,
+  ResolveIncidentInput,
+  SavePostmortemInput,
+  UpdateIncidentInput,
+};
 export type Incident = typeof incidents.$inferSelect;
 export type IncidentUpdate = typeof incidentUpdates.$inferSelect;
 export type ComponentChanges = Record<string, ComponentStatus>;
@@ -102,6 +114,10 @@ export async function postUpdate(
  * affected component back to operational. `components` overrides that per component; a
  * component another open incident or running maintenance still affects is left as it is.
  * Without a body, the default "resolved" template for the audience writes it.
+ *
+ * With a `recap` (phase 7), the incident keeps it and the timeline gets it as an internal
+ * update (never emailed, never public), in the same transaction. When the closing update is
+ * internal and has no body of its own, the recap is the closing update.
  */
 export async function resolveIncident(
   db: Db,
@@ -126,11 +142,30 @@ export async function resolveIncident(
         if (CLOSED_STATUSES.includes(incident.status)) {
           throw new ConflictError(`This ${incident.kind} is already ${incident.status}.`);
         }
+        const { recap, ...rest } = data;
         const status = incident.kind === 'maintenance' ? 'completed' : 'resolved';
-        const audience = data.audience ?? incident.visibility;
-        let templateId = data.templateId;
-        if (!data.body && !templateId) templateId = defaultClosingTemplate(incident.kind, audience);
-        return addUpdate(tx, caller, incident, { ...data, status, templateId }, stored);
+        const audience = rest.audience ?? incident.visibility;
+        const recapCloses = !!recap && audience === 'internal' && !rest.body && !rest.templateId;
+        let templateId = rest.templateId;
+        const body = recapCloses ? recap : rest.body;
+        if (!body && !templateId) templateId = defaultClosingTemplate(incident.kind, audience);
+        const closed = await addUpdate(tx, caller, incident, { ...rest, body, status, templateId }, stored);
+        if (!recap) return closed;
+        const [after] = await tx.update(incidents).set({ recap }).where(eq(incidents.id, incident.id)).returning();
+        if (!recapCloses) {
+          // A millisecond after the closing update, so the timeline shows them in that order.
+          const at = new Date(closed.update.displayAt.getTime() + 1);
+          const note = await insertUpdate(tx, caller, after, internalNote(after.status, recap, at));
+          await afterUpdate(tx, after, note, false);
+        }
+        await recordAudit(
+          tx,
+          caller,
+          'incident.recap',
+          { type: 'incident', id: incident.id },
+          changes({ recap: incident.recap }, { recap }),
+        );
+        return { incident: after, update: closed.update };
       }),
   );
 }
@@ -174,6 +209,12 @@ export async function updateIncident(
       { type: 'incident', id: incidentId },
       changes(incidentAudit(before), incidentAudit(row)),
     );
+    // Role changes go in the timeline too, as an internal note: staff only, never emailed.
+    const roleNote = await describeRoleChanges(tx, before, row);
+    if (roleNote) {
+      const note = await insertUpdate(tx, caller, row, internalNote(row.status, roleNote, row.updatedAt));
+      await afterUpdate(tx, row, note, false);
+    }
     if (customersSee) await enqueue(tx, 'snapshot.invalidate', {});
     if (row.severity !== before.severity) {
       await enqueue(tx, 'incident.event', {
@@ -185,6 +226,131 @@ export async function updateIncident(
     }
     return row;
   });
+}
+
+/**
+ * Attaches (or replaces, or with '' removes) the post-mortem draft of an incident (phase 7).
+ * The draft is internal; publishing it is `publishPostmortem`. The incident must be over.
+ */
+export async function savePostmortem(
+  db: Db,
+  caller: Caller,
+  incidentId: string,
+  input: SavePostmortemInput,
+): Promise<Incident> {
+  authorize(caller, 'incident:update');
+  const data = parseInput(SavePostmortemSchema, input);
+  if (data.body === undefined) invalid('body', 'Write the post-mortem, or send an empty body to remove it');
+  return db.transaction(async (tx) => {
+    const before = await lockIncident(tx, incidentId, 'incident');
+    requireClosed(before);
+    const [row] = await tx
+      .update(incidents)
+      .set({ postmortem: data.body, updatedAt: new Date() })
+      .where(eq(incidents.id, incidentId))
+      .returning();
+    await recordAudit(
+      tx,
+      caller,
+      'incident.postmortem.save',
+      { type: 'incident', id: incidentId },
+      changes({ postmortem: before.postmortem }, { postmortem: row.postmortem }),
+    );
+    return row;
+  });
+}
+
+/**
+ * Publishes the post-mortem of a resolved public incident (phase 7), in one transaction: the
+ * body (or the saved draft) is stored, `postmortemPublishedAt` set, and a public update with
+ * status `postmortem` carries it to the page, the API, the feeds and, when `notify` is true
+ * (default false), to subscribers. Takes 'incident:publish' ('subscribers:notify' to email).
+ */
+export async function publishPostmortem(
+  db: Db,
+  caller: Caller,
+  incidentId: string,
+  input: PublishPostmortemInput,
+): Promise<{ incident: Incident; update: IncidentUpdate }> {
+  authorize(caller, 'incident:publish');
+  const data = parseInput(PublishPostmortemSchema, input);
+  return db.transaction(async (tx) => {
+    const incident = await lockIncident(tx, incidentId, 'incident');
+    requireClosed(incident);
+    if (incident.visibility !== 'public') {
+      throw new ConflictError(
+        'This incident is internal: its post-mortem stays internal. Make the incident public first to publish it.',
+      );
+    }
+    const body = data.body ?? incident.postmortem?.trim();
+    if (!body) invalid('body', 'Write the post-mortem');
+    const at = new Date();
+    const { update } = await addUpdate(
+      tx,
+      caller,
+      incident,
+      { status: 'postmortem', body, audience: 'public', notify: data.notify ?? false, templateId: undefined },
+      null,
+    );
+    const [after] = await tx
+      .update(incidents)
+      .set({ postmortem: body, postmortemPublishedAt: at, updatedAt: at })
+      .where(eq(incidents.id, incidentId))
+      .returning();
+    await recordAudit(
+      tx,
+      caller,
+      'incident.postmortem.publish',
+      { type: 'incident', id: incidentId },
+      {
+        updateId: update.id,
+        notify: update.notify,
+        ...changes({ postmortem: incident.postmortem }, { postmortem: body }),
+      },
+    );
+    return { incident: after, update };
+  });
+}
+
+function requireClosed(incident: Incident): void {
+  if (!CLOSED_STATUSES.includes(incident.status)) {
+    throw new ConflictError('Resolve the incident first: a post-mortem comes after the incident is over.');
+  }
+}
+
+/** An internal timeline note (role changes, the recap): the status stays, nobody is emailed. */
+function internalNote(status: AnyIncidentStatus, body: string, at: Date): InsertUpdate {
+  return {
+    status,
+    body,
+    audience: 'internal',
+    notify: false,
+    components: {},
+    named: new Set(),
+    at,
+    templateId: null,
+    idempotencyKey: null,
+  };
+}
+
+/** "Ana Lima is now incident manager (was: unassigned)." for each role that changed; null if none did. */
+async function describeRoleChanges(tx: Db, before: Incident, after: Incident): Promise<string | null> {
+  const changed = INCIDENT_ROLE_DEFINITIONS.filter((r) => (before[r.key] ?? null) !== (after[r.key] ?? null));
+  if (!changed.length) return null;
+  const ids = [...new Set(changed.flatMap((r) => [before[r.key], after[r.key]]).filter((v): v is string => !!v))];
+  const rows = ids.length
+    ? await tx.select({ id: users.id, name: users.name, email: users.email }).from(users).where(inArray(users.id, ids))
+    : [];
+  const names = new Map(rows.map((u) => [u.id, u.name.trim() || u.email]));
+  const nameOf = (id: string | null) => (id ? (names.get(id) ?? 'a removed user') : 'unassigned');
+  return changed
+    .map((r) => {
+      const role = r.label.toLowerCase();
+      const now = after[r.key];
+      const was = nameOf(before[r.key]);
+      return now ? `${nameOf(now)} is now ${role} (was: ${was}).` : `No ${role} any more (was: ${was}).`;
+    })
+    .join('\n\n');
 }
 
 // ---------------------------------------------------------------------------------------
@@ -744,6 +910,8 @@ export function incidentAudit(i: Incident): Record<string, unknown> {
     supportCases: i.supportCases,
     impactFactors: i.impactFactors,
     recap: i.recap,
+    postmortem: i.postmortem,
+    postmortemPublishedAt: i.postmortemPublishedAt,
   };
 }
 

@@ -14,6 +14,9 @@ import { enqueue } from '../outbox/service.ts';
 import { authorize, changes, invalid, parseInput, type Caller } from '../services.ts';
 import { getSettings, type Settings } from './queries.ts';
 
+/** How many examples a severity definition holds at most. */
+export const MAX_EXAMPLES = 10;
+
 /** `Name <address@example.com>` or a bare address. */
 const SENDER = /^(?:[^<>@\r\n]{0,200}<[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+)$/;
 
@@ -26,6 +29,21 @@ const severityDefinition = () =>
         .trim()
         .min(1, 'Describe this severity')
         .max(1_000, 'Keep it under 1000 characters'),
+      /** One short example each; empty lines are dropped. Left out: the default examples. */
+      examples: z
+        .array(z.string({ error: 'Each example is text' }).trim().max(200, 'Keep each example under 200 characters'), {
+          error: 'Send a list of examples',
+        })
+        .max(MAX_EXAMPLES, `Give at most ${MAX_EXAMPLES} examples`)
+        .transform((list) => list.filter((e) => e.length > 0))
+        .optional(),
+      /** The response expected (page now, business hours…). Left out: the default. */
+      response: z
+        .string({ error: 'Say what response is expected' })
+        .trim()
+        .min(1, 'Say what response is expected, e.g. “Page the on-call responders now”')
+        .max(500, 'Keep it under 500 characters')
+        .optional(),
     },
     { error: 'Send a label and a description' },
   );
@@ -60,7 +78,7 @@ export const UpdateSettingsSchema = z.object({
     (v) => v == null || SENDER.test(v),
     'Enter an address like status@example.com or "Acme Status <status@example.com>"',
   ),
-  /** Sev 1-3 label and description; null restores the defaults. */
+  /** Sev 1-3 label, description, examples and expected response; null restores the defaults. */
   severityDefinitions: z
     .object(
       { 1: severityDefinition(), 2: severityDefinition(), 3: severityDefinition() },
@@ -70,15 +88,45 @@ export const UpdateSettingsSchema = z.object({
 });
 export type UpdateSettingsInput = z.input<typeof UpdateSettingsSchema>;
 
-/** The definitions the UI shows: the stored ones, or the defaults. */
-export function severityDefinitionsOf(row: Pick<Settings, 'severityDefinitions'>): SeverityDefinitions {
-  return row.severityDefinitions ?? defaultSeverityDefinitions();
+/** One severity's definition, complete: what every screen that chooses or shows a severity reads. */
+export type FullSeverityDefinition = { label: string; description: string; examples: string[]; response: string };
+export type FullSeverityDefinitions = Record<'1' | '2' | '3', FullSeverityDefinition>;
+
+/**
+ * The definitions the UI shows: the stored ones, or the defaults. Always complete: a row
+ * stored before examples and responses existed takes them from the defaults.
+ */
+export function severityDefinitionsOf(row: Pick<Settings, 'severityDefinitions'>): FullSeverityDefinitions {
+  return completeDefinitions(row.severityDefinitions);
 }
 
-/** The default Sev 1-3 labels and descriptions (src/domain/severity.ts). */
-export function defaultSeverityDefinitions(): SeverityDefinitions {
-  const [one, two, three] = DEFAULT_SEVERITY_DEFINITIONS.map((d) => ({ label: d.label, description: d.summary }));
+/** The default Sev 1-3 labels, descriptions, examples and responses (src/domain/severity.ts). */
+export function defaultSeverityDefinitions(): FullSeverityDefinitions {
+  const [one, two, three] = DEFAULT_SEVERITY_DEFINITIONS.map((d) => ({
+    label: d.label,
+    description: d.summary,
+    examples: [...d.examples],
+    response: d.response,
+  }));
   return { 1: one, 2: two, 3: three };
+}
+
+/** Fills what a definition leaves out (examples, response) from the defaults. */
+function completeDefinitions(stored: SeverityDefinitions | null | undefined): FullSeverityDefinitions {
+  const defaults = defaultSeverityDefinitions();
+  if (!stored) return defaults;
+  const one = (key: '1' | '2' | '3'): FullSeverityDefinition => {
+    const own = stored[key];
+    const d = defaults[key];
+    if (!own) return d;
+    return {
+      label: own.label?.trim() || d.label,
+      description: own.description?.trim() || d.description,
+      examples: own.examples ?? d.examples,
+      response: own.response?.trim() || d.response,
+    };
+  };
+  return { 1: one('1'), 2: one('2'), 3: one('3') };
 }
 
 /** Changes the page settings; fields left out stay as they are. */
@@ -86,7 +134,10 @@ export async function updateSettings(db: Db, caller: Caller, input: UpdateSettin
   authorize(caller, 'settings:manage');
   const data = parseInput(UpdateSettingsSchema, input);
   if (Object.values(data).every((v) => v === undefined)) invalid('_', 'Nothing to change: send at least one setting');
-  let severityDefinitions: SeverityDefinitions | null | undefined = data.severityDefinitions;
+  // Stored complete (what is left out comes from the defaults), so every reader sees the same words.
+  let severityDefinitions: SeverityDefinitions | null | undefined = data.severityDefinitions
+    ? completeDefinitions(data.severityDefinitions)
+    : data.severityDefinitions;
   // Definitions equal to the defaults are stored as "defaults", so a later change of the defaults reaches them.
   if (severityDefinitions && JSON.stringify(severityDefinitions) === JSON.stringify(defaultSeverityDefinitions())) {
     severityDefinitions = null;
