@@ -134,79 +134,83 @@ describe('answers from the snapshot', () => {
   });
 });
 
-describe.runIf(usingPostgres)('two instances on one Postgres', () => {
-  let b: TestServer;
-  beforeAll(async () => {
-    b = await startServer(t.env);
-    await snapshotReady(b);
-  });
-  afterAll(() => b?.stop());
+// Two processes on one database, and a database that can go away: PostgreSQL only (PGlite
+// lives inside the one process that opened it).
+if (usingPostgres)
+  describe('two instances on one Postgres', () => {
+    let b: TestServer;
+    beforeAll(async () => {
+      b = await startServer(t.env);
+      await snapshotReady(b);
+    });
+    afterAll(() => b?.stop());
 
-  // The one-second goal is measured by bench/http.ts on a quiet machine; here, well under the
-  // 30 s timer proves the NOTIFY path, without a timing assertion a busy CI machine could trip.
-  it('an update published on one is on the other without waiting for the timer', async () => {
-    await postUpdate(a, s.incidents.active.id, 'Cross-instance marker 7f3a.');
-    const published = Date.now();
-    let seenAfter = -1;
-    while (Date.now() - published < 10_000) {
-      const res = await fetch(`${b.url}/api/v2/incidents/unresolved.json`);
-      if ((await res.text()).includes('Cross-instance marker 7f3a')) {
-        seenAfter = Date.now() - published;
-        break;
+    // The one-second goal is measured by bench/http.ts on a quiet machine; here, well under the
+    // 30 s timer proves the NOTIFY path, without a timing assertion a busy CI machine could trip.
+    it('an update published on one is on the other without waiting for the timer', async () => {
+      await postUpdate(a, s.incidents.active.id, 'Cross-instance marker 7f3a.');
+      const published = Date.now();
+      let seenAfter = -1;
+      while (Date.now() - published < 10_000) {
+        const res = await fetch(`${b.url}/api/v2/incidents/unresolved.json`);
+        if ((await res.text()).includes('Cross-instance marker 7f3a')) {
+          seenAfter = Date.now() - published;
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 20));
       }
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    expect(seenAfter, 'ms until the other instance showed the update').toBeGreaterThanOrEqual(0);
-    expect(seenAfter).toBeLessThan(10_000);
-  });
-});
-
-describe.runIf(usingPostgres)('a database outage', () => {
-  let proxy: TcpProxy;
-  let c: TestServer;
-  beforeAll(async () => {
-    const url = new URL(t.env.DATABASE_URL!);
-    proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
-    url.host = `127.0.0.1:${proxy.port}`;
-    c = await startServer({ DATABASE_URL: url.toString(), VIGIE_SNAPSHOT_REFRESH: '0.3' });
-    await snapshotReady(c);
-  });
-  afterAll(async () => {
-    await c?.stop();
-    await proxy?.close();
+      expect(seenAfter, 'ms until the other instance showed the update').toBeGreaterThanOrEqual(0);
+      expect(seenAfter).toBeLessThan(10_000);
+    });
   });
 
-  it('keeps serving the last good snapshot with a note, and recovers by itself', async () => {
-    const before = await (await fetch(`${c.url}/`)).text();
-    expect(before).not.toContain('could not be refreshed');
-    expect((await fetch(`${c.url}/readyz`)).status).toBe(200);
-    const staff = createBrowser(c.url);
-    expect((await staff.signIn('staff@example.com', PASSWORD)).status).toBe(303);
+if (usingPostgres)
+  describe('a database outage', () => {
+    let proxy: TcpProxy;
+    let c: TestServer;
+    beforeAll(async () => {
+      const url = new URL(t.env.DATABASE_URL!);
+      proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
+      url.host = `127.0.0.1:${proxy.port}`;
+      c = await startServer({ DATABASE_URL: url.toString(), VIGIE_SNAPSHOT_REFRESH: '0.3' });
+      await snapshotReady(c);
+    });
+    afterAll(async () => {
+      await c?.stop();
+      await proxy?.close();
+    });
 
-    await proxy.cut();
-    await expect
-      .poll(async () => (await fetch(`${c.url}/`)).text(), { timeout: 10_000, interval: 200 })
-      .toContain('This page could not be refreshed');
-    const page = await fetch(`${c.url}/`);
-    expect(page.status).toBe(200);
-    expect(page.headers.get('x-vigie-snapshot')).toBe('stale');
-    expect(await page.text()).toContain('REST API');
-    const api = await fetch(`${c.url}/api/v2/summary.json`);
-    expect(api.status).toBe(200);
-    expect((await api.json()).components.length).toBeGreaterThan(0);
-    expect((await fetch(`${c.url}/readyz`)).status).toBe(503);
-    const admin = await staff.get('/admin');
-    expect(admin.status).toBe(503);
-    expect(admin.text).toContain('cannot reach its database');
-    expect(admin.text).not.toMatch(/at \w+ \(|node_modules/);
+    it('keeps serving the last good snapshot with a note, and recovers by itself', async () => {
+      const before = await (await fetch(`${c.url}/`)).text();
+      expect(before).not.toContain('could not be refreshed');
+      expect((await fetch(`${c.url}/readyz`)).status).toBe(200);
+      const staff = createBrowser(c.url);
+      expect((await staff.signIn('staff@example.com', PASSWORD)).status).toBe(303);
 
-    await proxy.restore();
-    await expect
-      .poll(async () => (await fetch(`${c.url}/readyz`)).status, { timeout: 15_000, interval: 200 })
-      .toBe(200);
-    await expect
-      .poll(async () => (await fetch(`${c.url}/`)).text(), { timeout: 10_000, interval: 200 })
-      .not.toContain('could not be refreshed');
-    expect((await staff.get('/admin')).status).toBe(200);
+      await proxy.cut();
+      await expect
+        .poll(async () => (await fetch(`${c.url}/`)).text(), { timeout: 10_000, interval: 200 })
+        .toContain('This page could not be refreshed');
+      const page = await fetch(`${c.url}/`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('x-vigie-snapshot')).toBe('stale');
+      expect(await page.text()).toContain('REST API');
+      const api = await fetch(`${c.url}/api/v2/summary.json`);
+      expect(api.status).toBe(200);
+      expect((await api.json()).components.length).toBeGreaterThan(0);
+      expect((await fetch(`${c.url}/readyz`)).status).toBe(503);
+      const admin = await staff.get('/admin');
+      expect(admin.status).toBe(503);
+      expect(admin.text).toContain('cannot reach its database');
+      expect(admin.text).not.toMatch(/at \w+ \(|node_modules/);
+
+      await proxy.restore();
+      await expect
+        .poll(async () => (await fetch(`${c.url}/readyz`)).status, { timeout: 15_000, interval: 200 })
+        .toBe(200);
+      await expect
+        .poll(async () => (await fetch(`${c.url}/`)).text(), { timeout: 10_000, interval: 200 })
+        .not.toContain('could not be refreshed');
+      expect((await staff.get('/admin')).status).toBe(200);
+    });
   });
-});
