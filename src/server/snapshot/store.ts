@@ -23,7 +23,16 @@ export const SNAPSHOT_CACHE_CONTROL = PUBLIC_CACHE_CONTROL;
 export const STALE_NOTE_SLOT = '<!--vigie:stale-note-->';
 
 /** One representation set of one path. */
-export type Variant = { body: Buffer; gzip: Buffer; br: Buffer; etag: string };
+export type Variant = {
+  body: Buffer;
+  gzip: Buffer;
+  br: Buffer;
+  etag: string;
+  /** When these bytes were made: the Last-Modified of every answer that sends them. */
+  modifiedAt: Date;
+};
+
+type Encoding = 'br' | 'gzip' | 'identity';
 
 export type SnapshotEntry = {
   path: string;
@@ -32,6 +41,8 @@ export type SnapshotEntry = {
   fresh: Variant;
   /** The same page with the stale note, made once when the snapshot goes stale (HTML only). */
   stale?: Variant;
+  /** The complete response headers per variant and encoding, made on first use. */
+  heads?: Map<string, Record<string, string | number>>;
 };
 
 export type SnapshotStore = {
@@ -95,29 +106,19 @@ export function createSnapshotStore(): SnapshotStore {
       if (url.includes('?')) return false;
       const entry = entries.get(url);
       if (!entry) return false;
-      const variant = (stale && entry.stale) || entry.fresh;
+      const useStale = stale && entry.stale !== undefined;
+      const variant = useStale ? entry.stale! : entry.fresh;
       const encoding = pickEncoding(req.headers['accept-encoding']);
-      const etag =
-        encoding === 'identity' ? `"${variant.etag}"` : `"${variant.etag}-${encoding === 'br' ? 'br' : 'gz'}"`;
-      const headers: Record<string, string | number> = {
-        ...entry.headers,
-        'cache-control': SNAPSHOT_CACHE_CONTROL,
-        vary: 'Accept-Encoding',
-        etag,
-        // For operators (and tests): this answer came from the snapshot, fresh or kept through an outage.
-        'x-vigie-snapshot': stale ? 'stale' : 'fresh',
-      };
-      if (builtAt) headers['last-modified'] = builtAt.toUTCString();
+      const headers = headersOf(entry, variant, useStale, encoding);
       if (matchesEtag(req.headers['if-none-match'], variant.etag)) {
-        res.writeHead(304, headers);
+        const { 'content-length': _, 'content-encoding': __, ...notModified } = headers;
+        res.writeHead(304, notModified);
         res.end();
         return true;
       }
-      const body = encoding === 'br' ? variant.br : encoding === 'gzip' ? variant.gzip : variant.body;
-      if (encoding !== 'identity') headers['content-encoding'] = encoding;
-      headers['content-length'] = body.length;
       res.writeHead(200, headers);
-      res.end(method === 'HEAD' ? undefined : body);
+      if (method === 'HEAD') res.end();
+      else res.end(encoding === 'br' ? variant.br : encoding === 'gzip' ? variant.gzip : variant.body);
       return true;
     },
     get: (path) => entries.get(path),
@@ -134,6 +135,34 @@ export function createSnapshotStore(): SnapshotStore {
   };
 }
 
+/** The headers of one answer, computed once per entry, variant and encoding. */
+function headersOf(
+  entry: SnapshotEntry,
+  variant: Variant,
+  stale: boolean,
+  encoding: Encoding,
+): Record<string, string | number> {
+  const key = `${stale ? 's' : 'f'}:${encoding}`;
+  entry.heads ??= new Map();
+  let headers = entry.heads.get(key);
+  if (!headers) {
+    const body = encoding === 'br' ? variant.br : encoding === 'gzip' ? variant.gzip : variant.body;
+    headers = {
+      ...entry.headers,
+      'cache-control': SNAPSHOT_CACHE_CONTROL,
+      vary: 'Accept-Encoding',
+      etag: encoding === 'identity' ? `"${variant.etag}"` : `"${variant.etag}-${encoding === 'br' ? 'br' : 'gz'}"`,
+      'last-modified': variant.modifiedAt.toUTCString(),
+      // For operators (and tests): this answer came from the snapshot, fresh or kept through an outage.
+      'x-vigie-snapshot': stale ? 'stale' : 'fresh',
+      'content-length': body.length,
+    };
+    if (encoding !== 'identity') headers['content-encoding'] = encoding;
+    entry.heads.set(key, headers);
+  }
+  return headers;
+}
+
 /** Compresses once: brotli at quality 9 and gzip at level 9 (a page is compressed once per change, served many times). */
 export async function makeVariant(body: Buffer): Promise<Variant> {
   const [br, gzipped] = await Promise.all([
@@ -145,11 +174,17 @@ export async function makeVariant(body: Buffer): Promise<Variant> {
     }),
     gz(body, { level: 9 }),
   ]);
-  return { body, gzip: gzipped, br, etag: createHash('sha256').update(body).digest('base64url').slice(0, 27) };
+  return {
+    body,
+    gzip: gzipped,
+    br,
+    etag: createHash('sha256').update(body).digest('base64url').slice(0, 27),
+    modifiedAt: new Date(),
+  };
 }
 
 /** br when accepted, else gzip when accepted, else identity. A `q=0` refuses a coding. */
-export function pickEncoding(header: string | string[] | undefined): 'br' | 'gzip' | 'identity' {
+export function pickEncoding(header: string | string[] | undefined): Encoding {
   if (!header) return 'identity';
   const value = Array.isArray(header) ? header.join(',') : header;
   let br = false;
