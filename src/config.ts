@@ -25,6 +25,8 @@ const Env = z.object({
     .optional(),
   EMAIL_FROM: z.string().default('Vigie <status@localhost>'),
   VIGIE_WORKER: z.enum(['0', '1']).default('1'),
+  VIGIE_SNAPSHOT_REFRESH: z.coerce.number().min(0.1).max(3600).default(30),
+  VIGIE_EXPORT_DIR: z.string().optional(),
 });
 
 export type Config = {
@@ -41,6 +43,10 @@ export type Config = {
   resendWebhookSecret: string | undefined;
   emailFrom: string;
   worker: boolean;
+  /** Seconds between two rebuilds of the public snapshot when nothing changed (time-based content, outage recovery). */
+  snapshotRefresh: number;
+  /** A folder the server keeps in sync with the public snapshot (the static mirror); unset, none. */
+  exportDir: string | undefined;
 };
 
 /** Reads and validates the environment; throws one readable error listing every bad variable. */
@@ -66,5 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     resendWebhookSecret: e.RESEND_WEBHOOK_SECRET,
     emailFrom: e.EMAIL_FROM,
     worker: e.VIGIE_WORKER === '1',
+    snapshotRefresh: e.VIGIE_SNAPSHOT_REFRESH,
+    exportDir: e.VIGIE_EXPORT_DIR ? path.resolve(e.VIGIE_EXPORT_DIR) : undefined,
   };
 }

@@ -7,15 +7,15 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.ts';
 import { openDatabase } from '../db/client.ts';
 import { SYSTEM_ACTOR } from '../server/audit/service.ts';
 import { isEmpty, seedDemo } from '../server/demo/seed.ts';
 import { countUsers, createUser, ensureFirstAdmin, generatePassword } from '../server/users/service.ts';
+import { ENTRY as entry, serveBuilt } from './serve.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const entry = path.join(root, 'dist/server/entry.mjs');
 const DEMO_ADMIN = 'admin@acme.example';
 
 /** Builds, prepares the database and serves Vigie in this process. */
@@ -23,14 +23,9 @@ export async function startServer(config: Config): Promise<void> {
   ensureBuilt();
   const loginLines = await prepareDatabase(config);
 
-  process.env.HOST = config.host;
-  process.env.PORT = String(config.port);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(0));
-  await import(pathToFileURL(entry).href);
-
-  // Open the database now rather than on the first visitor's request.
-  const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
-  const ready = await fetch(`${base}/readyz`).then(
+  const front = await serveBuilt({ host: config.host, port: config.port, exportDir: config.exportDir });
+  const ready = await fetch(`${front.url}/readyz`).then(
     (r) => r.ok,
     () => false,
   );
@@ -39,7 +34,8 @@ export async function startServer(config: Config): Promise<void> {
   for (const line of loginLines) console.log(line);
 }
 
-function ensureBuilt(): void {
+/** Builds the server when the sources are newer than the build. */
+export function ensureBuilt(): void {
   if (existsSync(entry) && newestSource() <= statSync(entry).mtimeMs) return;
   console.log('Building Vigie (the sources changed since the last build)…');
   execFileSync(process.execPath, [path.join(root, 'node_modules/astro/bin/astro.mjs'), 'build', '--silent'], {

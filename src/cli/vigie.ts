@@ -3,6 +3,7 @@
  * which checks the Node version first. Commands that print a secret print it alone on the
  * last line, so scripts can take it with `tail -n 1`.
  */
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../config.ts';
 import { openDatabase, type DatabaseHandle } from '../db/client.ts';
@@ -12,7 +13,9 @@ import { createApiToken, createUser, generatePassword } from '../server/users/se
 import { seedDemo } from '../server/demo/seed.ts';
 import { startBackgroundWork } from '../server/background.ts';
 import { createMailer } from '../server/notify/mailer.ts';
-import { startServer } from './start.ts';
+import { ASSETS, serveBuilt } from './serve.ts';
+import { writeExport } from '../server/snapshot/export.ts';
+import { ensureBuilt, startServer } from './start.ts';
 
 type Command = { summary: string; usage: string; run(args: string[], config: Config): Promise<void> };
 
@@ -21,6 +24,42 @@ const commands: Record<string, Command> = {
     summary: 'Build if needed, migrate, seed an empty embedded database, and serve Vigie',
     usage: 'start',
     run: (_args, config) => startServer(config),
+  },
+  serve: {
+    summary: 'Serve the built server as it is (no build, no migrations or demo content): what a container runs',
+    usage: 'serve',
+    async run(_args, config) {
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(0));
+      const front = await serveBuilt({ host: config.host, port: config.port, exportDir: config.exportDir });
+      console.log(`Vigie is serving ${config.siteUrl} (listening on ${front.url})`);
+    },
+  },
+  export: {
+    summary: 'Write the public snapshot as static files into DIR; --watch keeps DIR in sync until stopped',
+    usage: 'export --out DIR [--watch]',
+    async run(args) {
+      const { values } = parseArgs({ args, options: { out: { type: 'string' }, watch: { type: 'boolean' } } });
+      if (!values.out) throw new UsageError('export needs --out DIR');
+      const out = path.resolve(values.out);
+      ensureBuilt();
+      // This process serves only its own loopback renders: no worker, a private port.
+      process.env.VIGIE_WORKER = '0';
+      const front = await serveBuilt({ host: '127.0.0.1', port: 0, exportDir: values.watch ? out : undefined });
+      const { store } = front.registry;
+      if (store.size === 0) {
+        await front.close();
+        throw new Error('Could not build the public snapshot: is the database reachable? (see /readyz)');
+      }
+      const result = writeExport(store, out, ASSETS);
+      console.log(
+        `Exported ${result.files} pages and files to ${out} (${result.written} written, ${result.removed} removed), with .gz and .br copies.`,
+      );
+      if (!values.watch) {
+        await front.close();
+        process.exit(0);
+      }
+      console.log(`Keeping ${out} in sync after every change. Stop with Ctrl-C.`);
+    },
   },
   migrate: {
     summary: 'Apply the pending migrations from drizzle/',
@@ -169,4 +208,5 @@ async function main(argv: string[]): Promise<number> {
 
 const code = await main(process.argv.slice(2));
 // `start` keeps running: only the one-shot commands exit here.
-if (process.argv[2] !== 'start' || code !== 0) process.exit(code);
+// The servers keep running after their command returns.
+if (!['start', 'serve', 'export'].includes(process.argv[2]) || code !== 0) process.exit(code);

@@ -25,6 +25,12 @@ export type DatabaseHandle = {
   label: string;
   close(): Promise<void>;
   migrate(): Promise<void>;
+  /**
+   * Calls `onNotify` on each NOTIFY on `channel`, and `onListen` each time the listening
+   * connection is (re)established: notifications sent while it was down are lost, so a
+   * listener should catch up then. Resolves to a function that stops listening.
+   */
+  listen(channel: string, onNotify: (payload: string) => void, onListen?: () => void): Promise<() => Promise<void>>;
 };
 
 export type OpenOptions = {
@@ -58,6 +64,11 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     kind: 'postgres',
     label,
     close: () => client.end({ timeout: 5 }),
+    async listen(channel, onNotify, onListen) {
+      // postgres.js keeps a dedicated connection for it and listens again after a reconnect.
+      const request = await client.listen(channel, onNotify, onListen);
+      return () => request.unlisten();
+    },
     async migrate() {
       // A dedicated single connection, so the advisory lock and the migrations share a session:
       // two instances starting together must not apply the same migration twice.
@@ -106,6 +117,12 @@ async function openPglite(dataDir: string, options: OpenOptions): Promise<Databa
       } finally {
         release();
       }
+    },
+    async listen(channel, onNotify, onListen) {
+      // One process, one connection: it cannot drop, so onListen runs once.
+      const stop = await client.listen(channel, onNotify);
+      onListen?.();
+      return () => stop();
     },
     async migrate() {
       const { migrate } = await import('drizzle-orm/pglite/migrator');

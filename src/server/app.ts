@@ -7,6 +7,8 @@ import { loadConfig, type Config } from '../config.ts';
 import { openDatabase, type DatabaseHandle, type Db } from '../db/client.ts';
 import { startBackgroundWork, type BackgroundWork } from './background.ts';
 import { createMailer, type Mailer } from './notify/mailer.ts';
+import { frontRegistry } from './snapshot/registry.ts';
+import { loopbackRender, startSnapshotService, type SnapshotService } from './snapshot/service.ts';
 import { ensureFirstAdmin } from './users/service.ts';
 
 export type App = {
@@ -16,6 +18,8 @@ export type App = {
   mailer: Mailer;
   /** The delivery loop and the schedule, when VIGIE_WORKER=1. */
   worker: BackgroundWork | null;
+  /** The public snapshot's builder, when the front server runs (src/cli/serve.ts). */
+  snapshot: SnapshotService | null;
 };
 
 const KEY = Symbol.for('vigie.app');
@@ -43,7 +47,17 @@ async function openApp(): Promise<App> {
   }
   const mailer = createMailer({ apiKey: config.resendApiKey, dataDir: config.dataDir, from: config.emailFrom });
   const worker = config.worker ? startBackgroundWork(database.db, config, mailer) : null;
-  return { config, db: database.db, database, mailer, worker };
+  const front = frontRegistry();
+  const snapshot = front
+    ? startSnapshotService({
+        database,
+        store: front.store,
+        render: loopbackRender(front.origin, front.token),
+        refreshMs: config.snapshotRefresh * 1000,
+      })
+    : null;
+  if (front) front.service = snapshot!;
+  return { config, db: database.db, database, mailer, worker, snapshot };
 }
 
 /** Closes the shared App, if open (tests, shutdown). */
@@ -53,6 +67,7 @@ export async function closeApp(): Promise<void> {
   delete holder[KEY];
   if (!app) return;
   const opened = await app;
+  await opened.snapshot?.stop();
   await opened.worker?.stop();
   await opened.database.close();
 }

@@ -3,6 +3,13 @@
  */
 import { ServiceError, ValidationError } from './errors.ts';
 
+/**
+ * Caching of every public surface, live or from the snapshot: a CDN or proxy keeps it 10 s,
+ * serves it stale for 30 s while it fetches a fresh one, and for a day when Vigie cannot
+ * answer at all (README "Serving a traffic spike").
+ */
+export const PUBLIC_CACHE_CONTROL = 'public, max-age=10, stale-while-revalidate=30, stale-if-error=86400';
+
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',

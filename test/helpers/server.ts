@@ -1,6 +1,6 @@
 /**
- * Starts the built server (dist/server/entry.mjs) as a child process on a free port, the
- * way `npm start` runs it, and stops it after the suite.
+ * Starts the built server (`vigie serve`: the front server and dist/server/entry.mjs) as a
+ * child process on a free port, the way `npm start` runs it, and stops it after the suite.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -31,7 +31,8 @@ export async function startServer(env: Record<string, string | undefined>): Prom
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let log = '';
-  const child = spawn(process.execPath, [path.join(root, 'dist/server/entry.mjs')], {
+  // `vigie serve`: the front server with the public snapshot in front of the built app, as `npm start` runs it.
+  const child = spawn(process.execPath, [path.join(root, 'scripts/vigie.mjs'), 'serve'], {
     cwd: root,
     env: {
       PATH: process.env.PATH,

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PUBLIC_CACHE_CONTROL } from '../../src/server/http.ts';
 import { V2_ENDPOINTS } from '../../src/server/statuspage/serialize.ts';
 import { INTERNAL_MARKER } from '../helpers/scenario.ts';
 import { startScenarioServer, startServer, type TestServer } from '../helpers/server.ts';
@@ -22,7 +23,7 @@ describe('the Statuspage v2 API over HTTP', () => {
       expect(res.status, text).toBe(200);
       expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
       expect(res.headers.get('access-control-allow-origin')).toBe('*');
-      expect(res.headers.get('cache-control')).toBe('public, max-age=10');
+      expect(res.headers.get('cache-control')).toBe(PUBLIC_CACHE_CONTROL);
       const body = JSON.parse(text);
       expect(body.page).toMatchObject({ url: 'https://status.example.com', id: expect.any(String) });
       expect(text).not.toContain(INTERNAL_MARKER);
@@ -33,7 +34,7 @@ describe('the Statuspage v2 API over HTTP', () => {
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
       expect(res.headers.get('access-control-allow-origin')).toBe('*');
-      expect(res.headers.get('cache-control')).toBe('public, max-age=10');
+      expect(res.headers.get('cache-control')).toBe(PUBLIC_CACHE_CONTROL);
       expect(await res.text()).toBe('');
     });
 

@@ -1,6 +1,7 @@
 import Parser from 'rss-parser';
 import { XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PUBLIC_CACHE_CONTROL } from '../../src/server/http.ts';
 import { INTERNAL_MARKER } from '../helpers/scenario.ts';
 import { startScenarioServer, startServer, type TestServer } from '../helpers/server.ts';
 
@@ -28,7 +29,7 @@ describe('GET /feed.rss', () => {
     const { res, body } = await get('/feed.rss');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/rss+xml; charset=utf-8');
-    expect(res.headers.get('cache-control')).toBe('public, max-age=30');
+    expect(res.headers.get('cache-control')).toBe(PUBLIC_CACHE_CONTROL);
     expect(XMLValidator.validate(body)).toBe(true);
     const feed = await new Parser().parseString(body);
     expect(feed.items.length).toBe(5);

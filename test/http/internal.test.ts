@@ -5,6 +5,7 @@
  * indexable; and the same server's public pages still show nothing internal.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PUBLIC_CACHE_CONTROL } from '../../src/server/http.ts';
 import { createUser } from '../../src/server/users/service.ts';
 import { createBrowser, type Browser } from '../helpers/browser.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -181,7 +182,7 @@ describe('the public pages of the same server', () => {
       const res = await fetch(server.url + path);
       const html = await res.text();
       expect(res.status, path).toBe(200);
-      expect(res.headers.get('cache-control'), path).toBe('public, max-age=10');
+      expect(res.headers.get('cache-control'), path).toBe(PUBLIC_CACHE_CONTROL);
       expect(html, path).not.toContain(INTERNAL_MARKER);
       expect(html, path).not.toContain('internal-tag');
       expect(html, path).not.toContain('Internal view');

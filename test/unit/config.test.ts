@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       emailFrom: 'Vigie <status@localhost>',
       worker: true,
       resendWebhookSecret: undefined,
+      snapshotRefresh: 30,
     });
     expect(c.dataDir).toMatch(/\/data$/);
   });

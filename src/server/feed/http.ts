@@ -4,11 +4,11 @@
  */
 import { createHash } from 'node:crypto';
 import { getApp } from '../app.ts';
-import { isDatabaseUnavailable } from '../http.ts';
+import { isDatabaseUnavailable, PUBLIC_CACHE_CONTROL } from '../http.ts';
 import { renderPublicFeed } from './service.ts';
 
 const CONTENT_TYPE = 'application/rss+xml; charset=utf-8';
-const CACHE_CONTROL = 'public, max-age=30';
+const CACHE_CONTROL = PUBLIC_CACHE_CONTROL;
 
 /** GET/HEAD /feed.rss. */
 export function pageFeedResponse(request: Request): Promise<Response> {

@@ -4,8 +4,10 @@
  * change, so a crash can neither lose them nor send something that was rolled back. A worker
  * (a later issue) consumes them.
  */
+import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { outbox } from '../../db/schema/index.ts';
+import { markSnapshotDirty } from '../snapshot/registry.ts';
 
 /** Each topic and its payload. */
 export type OutboxPayloads = {
@@ -55,4 +57,13 @@ export const OUTBOX_TOPICS = [
 /** Queues one side effect; call it with the transaction of the change it follows. */
 export async function enqueue<T extends OutboxTopic>(tx: Db, topic: T, payload: OutboxPayloads[T]): Promise<void> {
   await tx.insert(outbox).values({ topic, payload });
+  // NOTIFY is delivered at commit, and not at all on rollback: every app instance listening
+  // on the same database rebuilds its public snapshot right after the change is visible.
+  if (topic === 'snapshot.invalidate') {
+    await tx.execute(sql`select pg_notify(${SNAPSHOT_CHANNEL}, '')`);
+    markSnapshotDirty();
+  }
 }
+
+/** The NOTIFY channel of public changes (src/server/snapshot/service.ts listens to it). */
+export const SNAPSHOT_CHANNEL = 'vigie_snapshot';

@@ -4,7 +4,7 @@
  * cross-origin) and answer HEAD with the same headers and no body.
  */
 import { getApp } from '../app.ts';
-import { isDatabaseUnavailable } from '../http.ts';
+import { isDatabaseUnavailable, PUBLIC_CACHE_CONTROL } from '../http.ts';
 import { queryV2Payload } from './payload.ts';
 import type { V2Endpoint, V2Payload } from './serialize.ts';
 
@@ -13,7 +13,7 @@ const CORS_HEADERS: Record<string, string> = { 'access-control-allow-origin': '*
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** Consumers poll these; 10 s keeps a burst of pollers off the database without hiding news for long. */
-const CACHE_CONTROL = 'public, max-age=10';
+const CACHE_CONTROL = PUBLIC_CACHE_CONTROL;
 
 /** The payload of one endpoint from the shared App, always for the public audience. */
 export async function loadV2Payload(endpoint: V2Endpoint): Promise<V2Payload> {

@@ -1,0 +1,358 @@
+/**
+ * The public-surface benchmark (issue 6): loads a realistic page (10 groups, 50 components,
+ * 5 active incidents with 5 updates each, 500 past incidents) into a throwaway Postgres
+ * database, starts the built server as `npm start` runs it (`vigie serve`), exports the
+ * static mirror of the same content, serves that with nginx, and loads both with wrk.
+ *
+ *   npm run bench:http                       # 2 threads, 64 connections, 10 s per route
+ *   npm run bench:http -- --spike            # 1 000 connections for 30 s per route
+ *
+ * Prints, per route: requests/s for Vigie and nginx and their ratio, p50 and p99 latency,
+ * errors, the response size (raw, gzip, brotli); then the server's peak RSS (VmHWM) and how
+ * long an update published on one instance takes to show on a second one.
+ * Needs wrk and nginx (Debian packages) and DATABASE_URL or a local Postgres.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
+import postgres from 'postgres';
+import { openDatabase } from '../src/db/client.ts';
+import type { Actor } from '../src/server/audit/service.ts';
+import { createComponent, createGroup } from '../src/server/components/service.ts';
+import { createIncident, postUpdate, resolveIncident } from '../src/server/incidents/service.ts';
+import { createApiToken } from '../src/server/users/service.ts';
+
+const { values } = parseArgs({
+  options: {
+    threads: { type: 'string', default: '2' },
+    connections: { type: 'string', default: '64' },
+    duration: { type: 'string', default: '10' },
+    routes: { type: 'string', default: '/,/api/v2/summary.json,/feed.rss' },
+    'nginx-workers': { type: 'string', default: '1' },
+    'no-nginx': { type: 'boolean', default: false },
+    /** The spike: 1 000 connections for 30 s on every route. */
+    spike: { type: 'boolean', default: false },
+  },
+});
+if (values.spike) {
+  values.connections = '1000';
+  values.duration = '30';
+}
+const routes = values.routes.split(',').filter(Boolean);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const actor: Actor = { type: 'system', name: 'bench' };
+const cleanups: (() => unknown)[] = [];
+const children: ChildProcess[] = [];
+
+async function main() {
+  for (const tool of ['wrk', ...(values['no-nginx'] ? [] : ['nginx'])]) {
+    try {
+      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+    } catch {
+      throw new Error(`${tool} is missing: apt-get install -y ${tool === 'nginx' ? 'nginx-light' : tool}`);
+    }
+  }
+  const base = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const name = `vigie_bench_http_${process.pid}`;
+  const admin = postgres(base, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database "${name}"`);
+  cleanups.push(async () => {
+    await admin.unsafe(`drop database if exists "${name}" with (force)`);
+    await admin.end();
+  });
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  const databaseUrl = url.toString();
+
+  process.stdout.write('Seeding 10 groups, 50 components, 5 active and 500 past incidents… ');
+  const seeded = performance.now();
+  const token = await seed(databaseUrl);
+  console.log(`${((performance.now() - seeded) / 1000).toFixed(1)} s`);
+
+  execFileSync(process.execPath, [path.join(root, 'node_modules/astro/bin/astro.mjs'), 'build', '--silent'], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, ASTRO_TELEMETRY_DISABLED: '1' },
+  });
+  const a = await startVigie(databaseUrl);
+  const out = mkdtempSync(path.join(tmpdir(), 'vigie-mirror-'));
+  // nginx's workers run as an unprivileged user: mkdtemp's 0700 would hide the mirror from them.
+  chmodSync(out, 0o755);
+  cleanups.push(() => rmSync(out, { recursive: true, force: true }));
+  execFileSync(process.execPath, [path.join(root, 'scripts/vigie.mjs'), 'export', '--out', out], {
+    cwd: root,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: databaseUrl },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const nginxUrl = values['no-nginx'] ? null : await startNginx(out);
+
+  console.log(
+    `\nwrk -t${values.threads} -c${values.connections} -d${values.duration}s, identity encoding; nginx with ${values['nginx-workers']} worker(s), Vigie one Node process.\n`,
+  );
+  const rows: string[][] = [
+    [
+      'route',
+      'Vigie req/s',
+      'nginx req/s',
+      'ratio',
+      'Vigie p50',
+      'Vigie p99',
+      'nginx p99',
+      'errors',
+      'raw',
+      'gzip',
+      'br',
+    ],
+  ];
+  for (const route of routes) {
+    const body = Buffer.from(await (await fetch(a.url + route)).arrayBuffer());
+    const vigie = wrk(a.url + route);
+    const nginx = nginxUrl ? wrk(nginxUrl + route) : null;
+    rows.push([
+      route,
+      vigie.rps.toFixed(0),
+      nginx ? nginx.rps.toFixed(0) : '-',
+      nginx ? `${((vigie.rps / nginx.rps) * 100).toFixed(0)} %` : '-',
+      vigie.p50,
+      vigie.p99,
+      nginx ? nginx.p99 : '-',
+      String(vigie.errors + (nginx?.errors ?? 0)),
+      kb(body.length),
+      kb(gzipSync(body, { level: 9 }).length),
+      kb(brotliCompressSync(body).length),
+    ]);
+  }
+  printTable(rows);
+  console.log(`\nVigie peak RSS (VmHWM): ${peakRss(a.process.pid!)} MB`);
+
+  // Propagation: an update through the API of instance a, read from instance b.
+  const b = await startVigie(databaseUrl);
+  const incidentId = (await (await fetch(`${a.url}/api/v2/incidents/unresolved.json`)).json()).incidents[0]
+    .id as string;
+  const delays: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const marker = `propagation-${i}-${Date.now()}`;
+    const res = await fetch(`${a.url}/api/v1/incidents/${incidentId}/updates`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ status: 'identified', body: marker, notify: false }),
+    });
+    if (res.status !== 201) throw new Error(`posting an update answered ${res.status}: ${await res.text()}`);
+    const posted = performance.now();
+    for (;;) {
+      if ((await (await fetch(`${b.url}/api/v2/summary.json`)).text()).includes(marker)) break;
+      if (performance.now() - posted > 10_000) throw new Error('the update did not reach the second instance in 10 s');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    delays.push(performance.now() - posted);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  console.log(
+    `Update visible on a second instance after: ${delays.map((d) => `${d.toFixed(0)} ms`).join(', ')} (max ${Math.max(...delays).toFixed(0)} ms)`,
+  );
+}
+
+async function seed(databaseUrl: string): Promise<string> {
+  const handle = await openDatabase({ databaseUrl, max: 4 });
+  try {
+    await handle.migrate();
+    const db = handle.db;
+    const now = Date.now();
+    const componentIds: string[] = [];
+    for (let g = 0; g < 10; g++) {
+      const group = await createGroup(db, actor, { name: `Region ${g + 1}`, position: g });
+      for (let c = 0; c < 5; c++) {
+        const component = await createComponent(db, actor, {
+          name: `Service ${g + 1}.${c + 1}`,
+          description: 'A service customers use every day.',
+          groupId: group.id,
+          position: c,
+          createdAt: new Date(now - 400 * 86_400_000),
+        });
+        componentIds.push(component.id);
+      }
+    }
+    const text = (i: number) =>
+      `We are looking into **elevated error rates** on the service (update ${i}). Customers may see slow pages or failed requests. Next update in 30 minutes.`;
+    // 500 past incidents over two years, each with three updates and a resolution.
+    for (let i = 0; i < 500; i++) {
+      const start = now - (i + 1) * 1.4 * 86_400_000;
+      const component = componentIds[i % componentIds.length];
+      const { incident } = await createIncident(db, actor, {
+        name: `Past incident ${i + 1}`,
+        status: 'investigating',
+        severity: ((i % 3) + 1) as 1 | 2 | 3,
+        body: text(0),
+        components: { [component]: 'partial_outage' },
+        notify: false,
+        startedAt: new Date(start),
+      });
+      for (const [k, status] of (['identified', 'monitoring'] as const).entries()) {
+        await postUpdate(db, actor, incident.id, {
+          status,
+          body: text(k + 1),
+          notify: false,
+          at: new Date(start + (k + 1) * 1_800_000),
+        });
+      }
+      await resolveIncident(db, actor, incident.id, {
+        body: 'This incident is resolved.',
+        notify: false,
+        at: new Date(start + 3 * 1_800_000),
+      });
+    }
+    for (let i = 0; i < 5; i++) {
+      const start = now - (5 - i) * 3_600_000;
+      const { incident } = await createIncident(db, actor, {
+        name: `Active incident ${i + 1}`,
+        status: 'investigating',
+        severity: ((i % 3) + 1) as 1 | 2 | 3,
+        body: text(0),
+        components: { [componentIds[i * 7]]: 'major_outage' },
+        notify: false,
+        startedAt: new Date(start),
+      });
+      for (let k = 1; k < 5; k++) {
+        await postUpdate(db, actor, incident.id, {
+          status: 'identified',
+          body: text(k),
+          notify: false,
+          at: new Date(start + k * 600_000),
+        });
+      }
+    }
+    return (await createApiToken(db, actor, { name: 'bench', role: 'comms' })).token;
+  } finally {
+    await handle.close();
+  }
+}
+
+async function freePort(): Promise<number> {
+  const srv = createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => srv.once('listening', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+async function startVigie(databaseUrl: string): Promise<{ url: string; process: ChildProcess }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, [path.join(root, 'scripts/vigie.mjs'), 'serve'], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      PORT: String(port),
+      DATABASE_URL: databaseUrl,
+      VIGIE_WORKER: '0',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  children.push(child);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const cached = await fetch(url + '/').then(
+      (r) => r.headers.get('cache-control')?.includes('stale-if-error'),
+      () => false,
+    );
+    if (cached) return { url, process: child };
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error('Vigie did not start with a snapshot');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function startNginx(dir: string): Promise<string> {
+  const port = await freePort();
+  const conf = mkdtempSync(path.join(tmpdir(), 'vigie-nginx-'));
+  cleanups.push(() => rmSync(conf, { recursive: true, force: true }));
+  writeFileSync(
+    path.join(conf, 'nginx.conf'),
+    `worker_processes ${values['nginx-workers']};
+daemon off;
+pid ${conf}/nginx.pid;
+error_log ${conf}/error.log;
+events { worker_connections 4096; }
+http {
+  include /etc/nginx/mime.types;
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 100000;
+  client_body_temp_path ${conf}/body;
+  proxy_temp_path ${conf}/proxy;
+  fastcgi_temp_path ${conf}/fastcgi;
+  uwsgi_temp_path ${conf}/uwsgi;
+  scgi_temp_path ${conf}/scgi;
+  server {
+    listen 127.0.0.1:${port};
+    root ${dir};
+    gzip_static on;
+    location / { try_files $uri $uri/index.html =404; }
+  }
+}
+`,
+  );
+  const child = spawn('nginx', ['-c', path.join(conf, 'nginx.conf'), '-p', conf], { stdio: 'inherit' });
+  children.push(child);
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    if (
+      await fetch(url + '/').then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return url;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nginx did not serve ${dir}: ${readFileSync(path.join(conf, 'error.log'), 'utf8').slice(-2000)}`);
+}
+
+type WrkResult = { rps: number; p50: string; p99: string; errors: number };
+
+function wrk(url: string): WrkResult {
+  const output = execFileSync(
+    'wrk',
+    [`-t${values.threads}`, `-c${values.connections}`, `-d${values.duration}s`, '--latency', url],
+    { encoding: 'utf8', maxBuffer: 1 << 20 },
+  );
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1] ?? NaN);
+  const p50 = /^\s+50%\s+(\S+)/m.exec(output)?.[1] ?? '?';
+  const p99 = /^\s+99%\s+(\S+)/m.exec(output)?.[1] ?? '?';
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? 0);
+  const errors = non2xx + (socket ? socket.slice(1).reduce((n, v) => n + Number(v), 0) : 0);
+  return { rps, p50, p99, errors };
+}
+
+function peakRss(pid: number): string {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kbPeak = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+  return (kbPeak / 1024).toFixed(0);
+}
+
+function kb(bytes: number): string {
+  return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KB`;
+}
+
+function printTable(rows: string[][]) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const [n, row] of rows.entries()) {
+    console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));
+    if (n === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  }
+}
+
+try {
+  await main();
+} finally {
+  for (const child of children) child.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 300));
+  for (const cleanup of cleanups.reverse()) await cleanup();
+}

@@ -1,0 +1,190 @@
+/**
+ * Builds the public snapshot: lists the public paths, renders each through the real pages
+ * (a loopback request to this same server, marked so the snapshot does not answer it), and
+ * swaps the whole set into the store at once. A rebuild runs after every change that a
+ * public surface shows (a NOTIFY on the `vigie_snapshot` channel, sent at commit by
+ * src/server/outbox/service.ts, so every instance on the same Postgres hears it), and on a
+ * timer for what changes with time alone (maintenance windows opening, the uptime days).
+ *
+ * Only what renders for an anonymous visitor enters the snapshot: the loopback request
+ * carries no cookie, and a path whose answer is not a plain 200 without Set-Cookie is left
+ * out (Astro then answers it per request), so internal data cannot get in.
+ */
+import { and, desc, eq, gte, isNull, or, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.ts';
+import { components, incidents } from '../../db/schema/index.ts';
+import { makeVariant, type SnapshotEntry, type SnapshotStore, type Variant } from './store.ts';
+
+/** The paths that never depend on data to exist. */
+export const FIXED_PATHS = [
+  '/',
+  '/history',
+  '/feed.rss',
+  '/api/v2/summary.json',
+  '/api/v2/status.json',
+  '/api/v2/components.json',
+  '/api/v2/incidents.json',
+  '/api/v2/incidents/unresolved.json',
+  '/api/v2/scheduled-maintenances.json',
+  '/api/v2/scheduled-maintenances/upcoming.json',
+  '/api/v2/scheduled-maintenances/active.json',
+] as const;
+
+/** Incident pages kept in the snapshot: open ones, upcoming maintenances, and those of the last 100 days. */
+const RECENT_DAYS = 100;
+const MAX_INCIDENT_PAGES = 300;
+
+/** Headers of a rendered answer that the store sets itself, or that must not be replayed. */
+const DROPPED_HEADERS = new Set([
+  'cache-control',
+  'content-length',
+  'content-encoding',
+  'etag',
+  'last-modified',
+  'date',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'vary',
+]);
+
+/** Renders one path as an anonymous visitor would get it. */
+export type Render = (path: string) => Promise<Response>;
+
+/** Why a rebuild kept the previous snapshot. */
+export class SnapshotBuildError extends Error {}
+
+/**
+ * Every path the snapshot should hold, from the database: `hot` are those a change or the
+ * clock most likely moved (the page, the API, the main feed, open incidents and running
+ * maintenances), built first; `rest` are the other incident pages and the component feeds.
+ */
+export async function snapshotPaths(db: Db, now: Date): Promise<{ hot: string[]; rest: string[] }> {
+  const since = new Date(now.getTime() - RECENT_DAYS * 86_400_000);
+  const [recent, publicComponents] = await Promise.all([
+    db
+      .select({ id: incidents.id, open: sql<boolean>`${isNull(incidents.resolvedAt)}` })
+      .from(incidents)
+      .where(
+        and(
+          eq(incidents.visibility, 'public'),
+          or(isNull(incidents.resolvedAt), gte(incidents.resolvedAt, since), gte(incidents.startedAt, since)),
+        ),
+      )
+      .orderBy(desc(incidents.startedAt))
+      .limit(MAX_INCIDENT_PAGES),
+    db.select({ id: components.id }).from(components).where(eq(components.visibility, 'public')),
+  ]);
+  return {
+    hot: [...FIXED_PATHS, ...recent.filter((i) => i.open).map((i) => `/incidents/${i.id}`)],
+    rest: [
+      ...recent.filter((i) => !i.open).map((i) => `/incidents/${i.id}`),
+      ...publicComponents.map((c) => `/components/${c.id}/feed.rss`),
+    ],
+  };
+}
+
+export type BuildResult = {
+  scope: 'hot' | 'full';
+  paths: number;
+  rendered: number;
+  compressed: number;
+  /** Until the hot paths were in the store. */
+  hotMs: number;
+  ms: number;
+};
+
+/**
+ * Renders the paths and puts them in the store: the hot ones first, merged in as soon as
+ * they are ready, then (scope 'full') the rest, swapped in as a whole so pages that are no
+ * longer public drop out. Throws SnapshotBuildError, leaving the store as it was, when the
+ * database or a fixed path fails: a half-built snapshot would show a page and an API that
+ * disagree.
+ */
+export async function buildSnapshot(
+  db: Db,
+  store: SnapshotStore,
+  render: Render,
+  options: { now?: Date; scope?: 'hot' | 'full'; concurrency?: number } = {},
+): Promise<BuildResult> {
+  const started = performance.now();
+  const now = options.now ?? new Date();
+  const scope = options.scope ?? 'full';
+  let paths: { hot: string[]; rest: string[] };
+  try {
+    paths = await snapshotPaths(db, now);
+  } catch (err) {
+    throw new SnapshotBuildError('The database did not answer', { cause: err });
+  }
+  const counts = { compressed: 0 };
+  const hot = await renderAll(paths.hot, store, render, options.concurrency ?? 4, counts);
+  store.merge(hot, paths.hot, now);
+  const hotMs = Math.round(performance.now() - started);
+  let rendered = hot.size;
+  if (scope === 'full') {
+    const rest = await renderAll(paths.rest, store, render, options.concurrency ?? 4, counts);
+    store.replace(new Map([...hot, ...rest]), now);
+    rendered += rest.size;
+  }
+  return {
+    scope,
+    paths: paths.hot.length + (scope === 'full' ? paths.rest.length : 0),
+    rendered,
+    compressed: counts.compressed,
+    hotMs,
+    ms: Math.round(performance.now() - started),
+  };
+}
+
+const FIXED = new Set<string>(FIXED_PATHS);
+
+async function renderAll(
+  paths: string[],
+  store: SnapshotStore,
+  render: Render,
+  concurrency: number,
+  counts: { compressed: number },
+): Promise<Map<string, SnapshotEntry>> {
+  const out = new Map<string, SnapshotEntry>();
+  let cursor = 0;
+  let failed = false;
+  const worker = async () => {
+    while (cursor < paths.length && !failed) {
+      const path = paths[cursor++];
+      let response: Response;
+      try {
+        response = await render(path);
+      } catch (err) {
+        failed = true;
+        throw new SnapshotBuildError(`Rendering ${path} failed`, { cause: err });
+      }
+      const body = Buffer.from(await response.arrayBuffer());
+      if (response.status !== 200 || response.headers.has('set-cookie')) {
+        // A fixed path must render; an incident page may have gone internal meanwhile.
+        if (FIXED.has(path) || response.status >= 500) {
+          failed = true;
+          throw new SnapshotBuildError(`${path} answered ${response.status}`);
+        }
+        continue;
+      }
+      const previous = store.get(path);
+      let fresh: Variant;
+      if (previous && previous.fresh.body.equals(body)) fresh = previous.fresh;
+      else {
+        fresh = await makeVariant(body);
+        counts.compressed++;
+      }
+      out.set(path, { path, headers: keptHeaders(response.headers), fresh });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, paths.length || 1) }, worker));
+  return out;
+}
+
+function keptHeaders(headers: Headers): Record<string, string> {
+  const kept: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    if (!DROPPED_HEADERS.has(name)) kept[name] = value;
+  });
+  return kept;
+}
