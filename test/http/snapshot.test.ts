@@ -6,6 +6,9 @@
  * last good snapshot is served with a note, /readyz says 503, the admin answers a clear 503,
  * and everything recovers by itself.
  */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../src/server/audit/service.ts';
@@ -23,6 +26,8 @@ const CACHE_CONTROL = PUBLIC_CACHE_CONTROL;
 let t: TestDatabase;
 let a: TestServer;
 let token: string;
+/** VIGIE_EXPORT_DIR of server a: the static mirror it keeps in sync. */
+let mirror: string;
 let s: Awaited<ReturnType<typeof seedScenario>>;
 
 beforeAll(async () => {
@@ -31,12 +36,14 @@ beforeAll(async () => {
   token = (await createApiToken(t.handle.db, SYSTEM_ACTOR, { name: 'comms', role: 'comms' })).token;
   await createUser(t.handle.db, SYSTEM_ACTOR, { email: 'staff@example.com', role: 'viewer', password: PASSWORD });
   await t.close();
-  a = await startServer(t.env);
+  mirror = mkdtempSync(path.join(tmpdir(), 'vigie-mirror-'));
+  a = await startServer({ ...t.env, VIGIE_EXPORT_DIR: mirror });
   await snapshotReady(a);
 });
 afterAll(async () => {
   await a?.stop();
   await t?.drop();
+  rmSync(mirror, { recursive: true, force: true });
 });
 
 /** Waits until the server's snapshot answers `/` (the first build runs just after it starts listening). */
@@ -131,6 +138,16 @@ describe('answers from the snapshot', () => {
       .poll(async () => (await fetch(`${a.url}/`)).headers.get('x-vigie-snapshot'), { timeout: 5_000 })
       .toBe('fresh');
     expect(await (await fetch(`${a.url}/`)).text()).toContain('Snapshot check one');
+  });
+
+  it('keep the static mirror (VIGIE_EXPORT_DIR) in sync after a change', async () => {
+    const file = path.join(mirror, 'api/v2/incidents/unresolved.json');
+    await postUpdate(a, s.incidents.active.id, 'Mirror check: rolling back.');
+    await expect
+      .poll(() => (existsSync(file) ? readFileSync(file, 'utf8') : ''), { timeout: 10_000 })
+      .toContain('Mirror check: rolling back.');
+    expect(existsSync(`${file}.br`)).toBe(true);
+    expect(readFileSync(path.join(mirror, 'index.html'), 'utf8')).not.toContain(INTERNAL_MARKER);
   });
 });
 
