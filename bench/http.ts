@@ -6,6 +6,7 @@
  *
  *   npm run bench:http                       # 2 threads, 64 connections, 10 s per route
  *   npm run bench:http -- --spike            # 1 000 connections for 30 s per route
+ *   npm run bench:http -- --repeat 3         # each figure: the median of 3 runs
  *
  * Prints, per route: requests/s for Vigie and nginx and their ratio, p50 and p99 latency,
  * errors, the response size (raw, gzip, brotli); then the server's peak RSS (VmHWM) and how
@@ -37,6 +38,8 @@ const { values } = parseArgs({
     'no-nginx': { type: 'boolean', default: false },
     /** The spike: 1 000 connections for 30 s on every route. */
     spike: { type: 'boolean', default: false },
+    /** Runs of each measurement; the table shows the run with the median requests/s. */
+    repeat: { type: 'string', default: '1' },
   },
 });
 if (values.spike) {
@@ -92,11 +95,12 @@ async function main() {
   const nginxUrl = values['no-nginx'] ? null : await startNginx(out);
 
   console.log(
-    `\nwrk -t${values.threads} -c${values.connections} -d${values.duration}s, identity encoding; nginx with ${values['nginx-workers']} worker(s), Vigie one Node process.\n`,
+    `\nwrk -t${values.threads} -c${values.connections} -d${values.duration}s; nginx (${values['nginx-workers']} worker, gzip_static) on the exported mirror; Vigie one Node process.\n`,
   );
   const rows: string[][] = [
     [
       'route',
+      'encoding',
       'Vigie req/s',
       'nginx req/s',
       'ratio',
@@ -111,24 +115,41 @@ async function main() {
   ];
   for (const route of routes) {
     const body = Buffer.from(await (await fetch(a.url + route)).arrayBuffer());
-    const vigie = wrk(a.url + route);
-    const nginx = nginxUrl ? wrk(nginxUrl + route) : null;
-    rows.push([
-      route,
-      vigie.rps.toFixed(0),
-      nginx ? nginx.rps.toFixed(0) : '-',
-      nginx ? `${((vigie.rps / nginx.rps) * 100).toFixed(0)} %` : '-',
-      vigie.p50,
-      vigie.p99,
-      nginx ? nginx.p99 : '-',
-      String(vigie.errors + (nginx?.errors ?? 0)),
-      kb(body.length),
-      kb(gzipSync(body, { level: 9 }).length),
-      kb(brotliCompressSync(body).length),
-    ]);
+    for (const encoding of ENCODINGS) {
+      const vigie = median(() => wrk(a.url + route, encoding));
+      const nginx = nginxUrl ? median(() => wrk(nginxUrl + route, encoding)) : null;
+      rows.push([
+        route,
+        encoding,
+        vigie.rps.toFixed(0),
+        nginx ? nginx.rps.toFixed(0) : '-',
+        nginx ? `${((vigie.rps / nginx.rps) * 100).toFixed(0)} %` : '-',
+        vigie.p50,
+        vigie.p99,
+        nginx ? nginx.p99 : '-',
+        String(vigie.errors + (nginx?.errors ?? 0)),
+        kb(body.length),
+        kb(gzipSync(body, { level: 9 }).length),
+        kb(brotliCompressSync(body).length),
+      ]);
+    }
   }
   printTable(rows);
   console.log(`\nVigie peak RSS (VmHWM): ${peakRss(a.process.pid!)} MB`);
+
+  // What one live render costs (a query string bypasses the snapshot): the price of a rebuild.
+  const live: string[] = [];
+  for (const route of ['/', '/history', '/api/v2/summary.json', '/api/v2/incidents.json', '/feed.rss']) {
+    const times: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const started = performance.now();
+      await (await fetch(`${a.url}${route}?live=${i}`)).arrayBuffer();
+      times.push(performance.now() - started);
+    }
+    times.sort((x, y) => x - y);
+    live.push(`${route} ${times[3].toFixed(0)} ms`);
+  }
+  console.log(`Live render, median of 7: ${live.join(', ')}`);
 
   // Propagation: an update through the API of instance a, read from instance b.
   const b = await startVigie(databaseUrl);
@@ -251,8 +272,10 @@ async function startVigie(databaseUrl: string): Promise<{ url: string; process: 
       PORT: String(port),
       DATABASE_URL: databaseUrl,
       VIGIE_WORKER: '0',
+      VIGIE_SNAPSHOT_DEBUG: process.env.VIGIE_SNAPSHOT_DEBUG,
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // VIGIE_SNAPSHOT_DEBUG=1 prints each build's timings.
+    stdio: ['ignore', process.env.VIGIE_SNAPSHOT_DEBUG === '1' ? 'inherit' : 'ignore', 'inherit'],
   });
   children.push(child);
   const deadline = Date.now() + 60_000;
@@ -314,12 +337,31 @@ http {
   throw new Error(`nginx did not serve ${dir}: ${readFileSync(path.join(conf, 'error.log'), 'utf8').slice(-2000)}`);
 }
 
+/** Runs a measurement --repeat times, alternating with nothing else, and keeps the median run. */
+function median(measure: () => WrkResult): WrkResult {
+  const runs = Array.from({ length: Math.max(1, Number(values.repeat)) }, measure).sort((x, y) => x.rps - y.rps);
+  return runs[Math.floor(runs.length / 2)];
+}
+
 type WrkResult = { rps: number; p50: string; p99: string; errors: number };
 
-function wrk(url: string): WrkResult {
+/**
+ * What clients ask for: nothing (wrk's default, the raw bytes), and gzip, which browsers and
+ * CDNs send and nginx can answer from the mirror's .gz files (Debian's nginx has no brotli).
+ */
+const ENCODINGS = ['identity', 'gzip'] as const;
+
+function wrk(url: string, encoding: (typeof ENCODINGS)[number]): WrkResult {
   const output = execFileSync(
     'wrk',
-    [`-t${values.threads}`, `-c${values.connections}`, `-d${values.duration}s`, '--latency', url],
+    [
+      `-t${values.threads}`,
+      `-c${values.connections}`,
+      `-d${values.duration}s`,
+      '--latency',
+      ...(encoding === 'identity' ? [] : ['-H', `Accept-Encoding: ${encoding}`]),
+      url,
+    ],
     { encoding: 'utf8', maxBuffer: 1 << 20 },
   );
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1] ?? NaN);

@@ -15,19 +15,22 @@ import type { Db } from '../../db/client.ts';
 import { components, incidents } from '../../db/schema/index.ts';
 import { makeVariant, type SnapshotEntry, type SnapshotStore, type Variant } from './store.ts';
 
-/** The paths that never depend on data to exist. */
+/**
+ * The paths that never depend on data to exist, cheapest first: each goes into the store as
+ * soon as it is rendered, so what widgets poll (the JSON) is fresh first.
+ */
 export const FIXED_PATHS = [
-  '/',
-  '/history',
-  '/feed.rss',
   '/api/v2/summary.json',
   '/api/v2/status.json',
+  '/api/v2/incidents/unresolved.json',
   '/api/v2/components.json',
   '/api/v2/incidents.json',
-  '/api/v2/incidents/unresolved.json',
   '/api/v2/scheduled-maintenances.json',
   '/api/v2/scheduled-maintenances/upcoming.json',
   '/api/v2/scheduled-maintenances/active.json',
+  '/feed.rss',
+  '/',
+  '/history',
 ] as const;
 
 /** Incident pages kept in the snapshot: open ones, upcoming maintenances, and those of the last 100 days. */
@@ -86,6 +89,8 @@ export async function snapshotPaths(db: Db, now: Date): Promise<{ hot: string[];
 
 export type BuildResult = {
   scope: 'hot' | 'full';
+  /** The rest phase gave way to a newer change (its pages stay as they were). */
+  preempted: boolean;
   paths: number;
   rendered: number;
   compressed: number;
@@ -95,9 +100,9 @@ export type BuildResult = {
 };
 
 /**
- * Renders the paths and puts them in the store: the hot ones first, merged in as soon as
- * they are ready, then (scope 'full') the rest, swapped in as a whole so pages that are no
- * longer public drop out. Throws SnapshotBuildError, leaving the store as it was, when the
+ * Renders the paths and puts them in the store: the hot ones first, each put in as soon as it
+ * is rendered (pages that no longer render are dropped once the hot phase is done), then
+ * (scope 'full') the rest, swapped in as a whole so pages that are no longer public drop out. Throws SnapshotBuildError, leaving the store as it was, when the
  * database or a fixed path fails: a half-built snapshot would show a page and an API that
  * disagree.
  */
@@ -105,7 +110,13 @@ export async function buildSnapshot(
   db: Db,
   store: SnapshotStore,
   render: Render,
-  options: { now?: Date; scope?: 'hot' | 'full'; concurrency?: number } = {},
+  options: {
+    now?: Date;
+    scope?: 'hot' | 'full';
+    concurrency?: number;
+    /** Asked between two renders of the rest phase: true stops it, so a newer change is built first. */
+    preempt?: () => boolean;
+  } = {},
 ): Promise<BuildResult> {
   const started = performance.now();
   const now = options.now ?? new Date();
@@ -117,17 +128,23 @@ export async function buildSnapshot(
     throw new SnapshotBuildError('The database did not answer', { cause: err });
   }
   const counts = { compressed: 0 };
-  const hot = await renderAll(paths.hot, store, render, options.concurrency ?? 4, counts);
+  const hot = (await renderAll(paths.hot, store, render, options.concurrency ?? 4, counts, undefined, (entry) =>
+    store.put(entry),
+  ))!;
   store.merge(hot, paths.hot, now);
   const hotMs = Math.round(performance.now() - started);
   let rendered = hot.size;
+  let preempted = false;
   if (scope === 'full') {
-    const rest = await renderAll(paths.rest, store, render, options.concurrency ?? 4, counts);
-    store.replace(new Map([...hot, ...rest]), now);
-    rendered += rest.size;
+    const rest = await renderAll(paths.rest, store, render, options.concurrency ?? 4, counts, options.preempt);
+    if (rest) {
+      store.replace(new Map([...hot, ...rest]), now);
+      rendered += rest.size;
+    } else preempted = true;
   }
   return {
     scope,
+    preempted,
     paths: paths.hot.length + (scope === 'full' ? paths.rest.length : 0),
     rendered,
     compressed: counts.compressed,
@@ -144,12 +161,19 @@ async function renderAll(
   render: Render,
   concurrency: number,
   counts: { compressed: number },
-): Promise<Map<string, SnapshotEntry>> {
+  preempt?: () => boolean,
+  onEntry?: (entry: SnapshotEntry) => void,
+): Promise<Map<string, SnapshotEntry> | null> {
   const out = new Map<string, SnapshotEntry>();
   let cursor = 0;
   let failed = false;
+  let stopped = false;
   const worker = async () => {
-    while (cursor < paths.length && !failed) {
+    while (cursor < paths.length && !failed && !stopped) {
+      if (preempt?.()) {
+        stopped = true;
+        break;
+      }
       const path = paths[cursor++];
       let response: Response;
       try {
@@ -174,11 +198,13 @@ async function renderAll(
         fresh = await makeVariant(body);
         counts.compressed++;
       }
-      out.set(path, { path, headers: keptHeaders(response.headers), fresh });
+      const entry = { path, headers: keptHeaders(response.headers), fresh };
+      out.set(path, entry);
+      onEntry?.(entry);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, paths.length || 1) }, worker));
-  return out;
+  return stopped ? null : out;
 }
 
 function keptHeaders(headers: Headers): Record<string, string> {

