@@ -107,14 +107,15 @@ async function main() {
       'Vigie p50',
       'Vigie p99',
       'nginx p99',
-      'errors',
+      'Vigie errors',
+      'nginx errors',
       'raw',
       'gzip',
       'br',
     ],
   ];
   for (const route of routes) {
-    const body = Buffer.from(await (await fetch(a.url + route)).arrayBuffer());
+    const body = await bytes(a.url + route);
     for (const encoding of ENCODINGS) {
       const vigie = median(() => wrk(a.url + route, encoding));
       const nginx = nginxUrl ? median(() => wrk(nginxUrl + route, encoding)) : null;
@@ -127,7 +128,8 @@ async function main() {
         vigie.p50,
         vigie.p99,
         nginx ? nginx.p99 : '-',
-        String(vigie.errors + (nginx?.errors ?? 0)),
+        vigie.errorText,
+        nginx ? nginx.errorText : '-',
         kb(body.length),
         kb(gzipSync(body, { level: 9 }).length),
         kb(brotliCompressSync(body).length),
@@ -143,7 +145,7 @@ async function main() {
     const times: number[] = [];
     for (let i = 0; i < 7; i++) {
       const started = performance.now();
-      await (await fetch(`${a.url}${route}?live=${i}`)).arrayBuffer();
+      await bytes(`${a.url}${route}?live=${i}`);
       times.push(performance.now() - started);
     }
     times.sort((x, y) => x - y);
@@ -337,13 +339,27 @@ http {
   throw new Error(`nginx did not serve ${dir}: ${readFileSync(path.join(conf, 'error.log'), 'utf8').slice(-2000)}`);
 }
 
+/**
+ * The raw bytes of one answer. Retried once: after a long wrk run, the pooled keep-alive
+ * connection this process held may be closed by the server just as it is reused.
+ */
+async function bytes(url: string): Promise<Buffer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return Buffer.from(await (await fetch(url, { headers: { 'accept-encoding': 'identity' } })).arrayBuffer());
+    } catch (err) {
+      if (attempt >= 2) throw err;
+    }
+  }
+}
+
 /** Runs a measurement --repeat times, alternating with nothing else, and keeps the median run. */
 function median(measure: () => WrkResult): WrkResult {
   const runs = Array.from({ length: Math.max(1, Number(values.repeat)) }, measure).sort((x, y) => x.rps - y.rps);
   return runs[Math.floor(runs.length / 2)];
 }
 
-type WrkResult = { rps: number; p50: string; p99: string; errors: number };
+type WrkResult = { rps: number; p50: string; p99: string; errors: number; errorText: string };
 
 /**
  * What clients ask for: nothing (wrk's default, the raw bytes), and gzip, which browsers and
@@ -370,7 +386,13 @@ function wrk(url: string, encoding: (typeof ENCODINGS)[number]): WrkResult {
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? 0);
   const errors = non2xx + (socket ? socket.slice(1).reduce((n, v) => n + Number(v), 0) : 0);
-  return { rps, p50, p99, errors };
+  const kinds = socket
+    ? ['connect', 'read', 'write', 'timeout'].flatMap((k, i) =>
+        Number(socket[i + 1]) ? [`${k} ${socket[i + 1]}`] : [],
+      )
+    : [];
+  if (non2xx) kinds.push(`non-2xx ${non2xx}`);
+  return { rps, p50, p99, errors, errorText: kinds.length ? kinds.join(', ') : '0' };
 }
 
 function peakRss(pid: number): string {

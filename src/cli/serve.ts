@@ -52,7 +52,8 @@ export async function serveBuilt(options: {
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve());
+    // A deep accept queue: in a spike, thousands of clients connect at once (Node's default is 511).
+    server.listen({ port, host, backlog: 4096 }, () => resolve());
   });
   // Known only now when port was 0; the app reads it when it opens, on the request below.
   const origin = `http://${loopback}:${(server.address() as AddressInfo).port}`;
