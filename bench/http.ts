@@ -7,6 +7,7 @@
  *   npm run bench:http                       # 2 threads, 64 connections, 10 s per route
  *   npm run bench:http -- --spike            # 1 000 connections for 30 s per route
  *   npm run bench:http -- --repeat 3         # each figure: the median of 3 runs
+ *   npm run bench:http -- --outage           # the database gone for 20 s under load: non-200 answers?
  *
  * Prints, per route: requests/s for Vigie and nginx and their ratio, p50 and p99 latency,
  * errors, the response size (raw, gzip, brotli); then the server's peak RSS (VmHWM) and how
@@ -27,6 +28,7 @@ import type { Actor } from '../src/server/audit/service.ts';
 import { createComponent, createGroup } from '../src/server/components/service.ts';
 import { createIncident, postUpdate, resolveIncident } from '../src/server/incidents/service.ts';
 import { createApiToken } from '../src/server/users/service.ts';
+import { startTcpProxy } from '../test/helpers/tcp-proxy.ts';
 
 const { values } = parseArgs({
   options: {
@@ -38,6 +40,8 @@ const { values } = parseArgs({
     'no-nginx': { type: 'boolean', default: false },
     /** The spike: 1 000 connections for 30 s on every route. */
     spike: { type: 'boolean', default: false },
+    /** The outage: the database goes away for 20 s in the middle of 40 s of load. */
+    outage: { type: 'boolean', default: false },
     /** Runs of each measurement; the table shows the run with the median requests/s. */
     repeat: { type: 'string', default: '1' },
   },
@@ -82,6 +86,7 @@ async function main() {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, ASTRO_TELEMETRY_DISABLED: '1' },
   });
+  if (values.outage) return outage(databaseUrl);
   const a = await startVigie(databaseUrl);
   const out = mkdtempSync(path.join(tmpdir(), 'vigie-mirror-'));
   // nginx's workers run as an unprivileged user: mkdtemp's 0700 would hide the mirror from them.
@@ -180,6 +185,72 @@ async function main() {
   );
 }
 
+/**
+ * The database outage under load. The server reaches PostgreSQL through a TCP proxy that
+ * this process cuts for 20 s (the same effect on the app as stopping PostgreSQL, without
+ * stopping a server other work may share), while wrk loads `/` and `/api/v2/summary.json`
+ * for 40 s. Target: no answer other than 200.
+ */
+async function outage(databaseUrl: string) {
+  const url = new URL(databaseUrl);
+  const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
+  cleanups.push(() => proxy.close());
+  url.host = `127.0.0.1:${proxy.port}`;
+  const server = await startVigie(url.toString(), { VIGIE_SNAPSHOT_REFRESH: '2' });
+  const load = (route: string) =>
+    new Promise<string>((resolve, reject) => {
+      let out = '';
+      const child = spawn('wrk', ['-t1', '-c32', '-d40s', '--latency', server.url + route]);
+      child.stdout.on('data', (d) => (out += d));
+      child.on('error', reject);
+      child.on('exit', () => resolve(out));
+    });
+  console.log('wrk -t1 -c32 -d40s on / and /api/v2/summary.json together; the database is cut from 10 s to 30 s.');
+  const runs = ['/', '/api/v2/summary.json'].map(load);
+  await new Promise((r) => setTimeout(r, 10_000));
+  await proxy.cut();
+  const cutAt = performance.now();
+  let staleSeen = false;
+  let readyz = 0;
+  while (performance.now() - cutAt < 20_000) {
+    const page = await fetch(server.url + '/').then(
+      (r) => r.headers.get('x-vigie-snapshot'),
+      () => null,
+    );
+    if (page === 'stale') staleSeen = true;
+    readyz =
+      (await fetch(server.url + '/readyz').then(
+        (r) => r.status,
+        () => 0,
+      )) || readyz;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await proxy.restore();
+  const restoredAt = performance.now();
+  const results = await Promise.all(runs);
+  let recovered = -1;
+  while (performance.now() - restoredAt < 30_000) {
+    if ((await fetch(server.url + '/')).headers.get('x-vigie-snapshot') === 'fresh') {
+      recovered = performance.now() - restoredAt;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  for (const [i, route] of ['/', '/api/v2/summary.json'].entries()) {
+    const r = parseWrk(results[i]);
+    const total = Number(/(\d+) requests in/.exec(results[i])?.[1] ?? NaN);
+    console.log(
+      `${route}: ${total} answers, ${r.rps.toFixed(0)} req/s, p99 ${r.p99}, errors (non-200 and socket): ${r.errorText}`,
+    );
+  }
+  console.log(`During the cut: the page was served stale: ${staleSeen ? 'yes' : 'no'}; /readyz answered ${readyz}.`);
+  console.log(
+    recovered >= 0
+      ? `Fresh again ${recovered.toFixed(0)} ms after the database came back (timer: 2 s).`
+      : 'Not fresh again 30 s after the database came back.',
+  );
+}
+
 async function seed(databaseUrl: string): Promise<string> {
   const handle = await openDatabase({ databaseUrl, max: 4 });
   try {
@@ -263,7 +334,10 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function startVigie(databaseUrl: string): Promise<{ url: string; process: ChildProcess }> {
+async function startVigie(
+  databaseUrl: string,
+  extraEnv: Record<string, string> = {},
+): Promise<{ url: string; process: ChildProcess }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [path.join(root, 'scripts/vigie.mjs'), 'serve'], {
@@ -275,6 +349,7 @@ async function startVigie(databaseUrl: string): Promise<{ url: string; process: 
       DATABASE_URL: databaseUrl,
       VIGIE_WORKER: '0',
       VIGIE_SNAPSHOT_DEBUG: process.env.VIGIE_SNAPSHOT_DEBUG,
+      ...extraEnv,
     },
     // VIGIE_SNAPSHOT_DEBUG=1 prints each build's timings.
     stdio: ['ignore', process.env.VIGIE_SNAPSHOT_DEBUG === '1' ? 'inherit' : 'ignore', 'inherit'],
@@ -380,6 +455,10 @@ function wrk(url: string, encoding: (typeof ENCODINGS)[number]): WrkResult {
     ],
     { encoding: 'utf8', maxBuffer: 1 << 20 },
   );
+  return parseWrk(output);
+}
+
+function parseWrk(output: string): WrkResult {
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1] ?? NaN);
   const p50 = /^\s+50%\s+(\S+)/m.exec(output)?.[1] ?? '?';
   const p99 = /^\s+99%\s+(\S+)/m.exec(output)?.[1] ?? '?';

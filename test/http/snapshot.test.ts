@@ -128,6 +128,25 @@ describe('answers from the snapshot', () => {
     }
   });
 
+  it('never answer the internal page, the admin or the management API', async () => {
+    const staff = createBrowser(a.url);
+    expect((await staff.signIn('staff@example.com', PASSWORD)).status).toBe(303);
+    for (const path of ['/internal', `/internal/incidents/${s.incidents.internal.id}`, '/admin', '/admin/incidents']) {
+      const page = await staff.get(path);
+      expect(page.status, path).toBe(200);
+      expect(page.res.headers.get('x-vigie-snapshot'), path).toBeNull();
+      expect(page.res.headers.get('cache-control'), path).toBe('private, no-store');
+    }
+    expect((await staff.get('/internal')).text).toContain(INTERNAL_MARKER);
+    const api = await fetch(`${a.url}/api/v1/incidents`, { headers: { authorization: `Bearer ${token}` } });
+    expect(api.status).toBe(200);
+    expect(api.headers.get('x-vigie-snapshot')).toBeNull();
+    // Signed out, the staff paths still go to the app (the login form), never to a cached page.
+    const anonymous = await fetch(`${a.url}/internal`, { redirect: 'manual' });
+    expect(anonymous.status).toBe(303);
+    expect(anonymous.headers.get('x-vigie-snapshot')).toBeNull();
+  });
+
   it('show a change at once on the instance that made it', async () => {
     await postUpdate(a, s.incidents.active.id, 'Snapshot check one: found the faulty node.');
     // Live (the snapshot is bypassed until it has caught up), or from a snapshot already rebuilt.
