@@ -349,6 +349,8 @@ async function startVigie(
       DATABASE_URL: databaseUrl,
       VIGIE_WORKER: '0',
       VIGIE_SNAPSHOT_DEBUG: process.env.VIGIE_SNAPSHOT_DEBUG,
+      // To measure what the timer rebuilds cost a spike: VIGIE_SNAPSHOT_REFRESH=3600.
+      VIGIE_SNAPSHOT_REFRESH: process.env.VIGIE_SNAPSHOT_REFRESH,
       ...extraEnv,
     },
     // VIGIE_SNAPSHOT_DEBUG=1 prints each build's timings.
