@@ -61,8 +61,12 @@ export function startSnapshotService(options: SnapshotServiceOptions): SnapshotS
   let unlisten: (() => Promise<void>) | null = null;
   let listenRetry: NodeJS.Timeout | null = null;
   let ticks = 0;
-  /** When the last full build completed: past PREEMPT_LIMIT_MS, newer changes stop preempting the rest phase. */
-  let lastFullAt = Date.now();
+  /**
+   * When the last full build completed: past PREEMPT_LIMIT_MS, newer changes stop preempting
+   * the rest phase. 0 until the first one completes, so the first build is always whole
+   * (`vigie export` writes what it holds).
+   */
+  let lastFullAt = 0;
 
   const runOnce = async (scope: Scope) => {
     const startedAt = Date.now();
