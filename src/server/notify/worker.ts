@@ -18,6 +18,7 @@
  * deliveries; a pass with `steps: 'all'` also sends one batch of them (the loop sends them in
  * a task of their own, unpaced by the email rate).
  */
+import { backoffMs, FIRST_BACKOFF_MS } from '../outbox/backoff.ts';
 import { createHash, randomUUID } from 'node:crypto';
 import { and, asc, eq, inArray, isNotNull, isNull, lte, or, sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../../db/client.ts';
@@ -51,8 +52,6 @@ export const MAX_ATTEMPTS = 8;
  * minute is ample; a worker killed mid-batch delays its rows by at most that.
  */
 const DEFAULT_LOCK_MS = 30_000;
-const BASE_BACKOFF_MS = 2_000;
-const MAX_BACKOFF_MS = 15 * 60_000;
 
 export type WorkerOptions = {
   mailer: Mailer;
@@ -225,7 +224,7 @@ async function processConfirmations(db: Db, options: WorkerOptions, now: Date): 
         .set({
           attempts,
           lastError: reason,
-          availableAt: new Date(now.getTime() + Math.min(BASE_BACKOFF_MS * 2 ** (attempts - 1), MAX_BACKOFF_MS)),
+          availableAt: new Date(now.getTime() + backoffMs(attempts)),
           ...(retryable && attempts < MAX_ATTEMPTS ? {} : { processedAt: now }),
         })
         .where(eq(outbox.id, row.id));
@@ -462,7 +461,7 @@ async function sendBatch(db: Db, rows: Claimed[], options: WorkerOptions, now: D
       // "Slow down" is no failure: the provider took nothing, so the batch waits exactly as
       // long as it asked (2 s if it did not say), and the attempt is not counted (a daily quota
       // running out leaves the emails pending, visible in the admin, rather than failed).
-      await retryLater(retryAfterMs || BASE_BACKOFF_MS, false, reason);
+      await retryLater(retryAfterMs || FIRST_BACKOFF_MS, false, reason);
       return;
     }
     const retryable = status === null || status === 409 || status >= 500;
@@ -481,11 +480,7 @@ async function sendBatch(db: Db, rows: Claimed[], options: WorkerOptions, now: D
       result.failed += batch.length;
       return;
     }
-    await retryLater(
-      Math.max(retryAfterMs, Math.min(BASE_BACKOFF_MS * 2 ** (attempts - 1), MAX_BACKOFF_MS)),
-      true,
-      reason,
-    );
+    await retryLater(Math.max(retryAfterMs, backoffMs(attempts)), true, reason);
   }
 
   /** The batch goes back to pending for `backoffMs`; `counted`: the attempt counts. */

@@ -11,6 +11,7 @@
  *    exponential backoff (at least `Retry-After`), failed after MAX_WEBHOOK_ATTEMPTS; a
  *    redirect or another 4xx: failed at once with the reason. Redirects are never followed.
  */
+import { backoffMs } from '../outbox/backoff.ts';
 import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { incidents, incidentUpdates, outbox, users, webhookDeliveries, webhooks } from '../../db/schema/index.ts';
@@ -21,8 +22,6 @@ import { mayReceive, renderBody, signatureHeaders, type EventContext } from './p
 export const MAX_WEBHOOK_ATTEMPTS = 8;
 const DEFAULT_LOCK_MS = 30_000;
 const DEFAULT_TIMEOUT_MS = 10_000;
-const BASE_BACKOFF_MS = 2_000;
-const MAX_BACKOFF_MS = 15 * 60_000;
 /** A Retry-After longer than this is cut to it: a receiver cannot park a delivery for days. */
 const MAX_RETRY_AFTER_MS = 60 * 60_000;
 const OUTBOX_BATCH = 100;
@@ -308,7 +307,7 @@ async function record(db: Db, row: Claimed, outcome: Outcome, now: Date): Promis
   else if (attempts >= MAX_WEBHOOK_ATTEMPTS) {
     set = { ...common, status: 'failed', lastError: `Gave up after ${attempts} attempts: ${outcome.reason}` };
   } else {
-    const backoff = Math.min(BASE_BACKOFF_MS * 2 ** (attempts - 1), MAX_BACKOFF_MS);
+    const backoff = backoffMs(attempts);
     set = {
       ...common,
       status: 'pending',
