@@ -21,6 +21,10 @@ export const settings = pgTable(
     pageName: text('page_name').notNull().default('Vigie'),
     /** Optional link to the company's own site, shown in the header. */
     homeUrl: text('home_url'),
+    /** Branding: an http(s) or root-relative URL of the logo shown in the header instead of the name. */
+    logoUrl: text('logo_url'),
+    /** Branding: the accent colour of links and buttons, `#rrggbb`; null keeps Vigie's own. */
+    accentColor: text('accent_color'),
     timeZone: text('time_zone').notNull().default('UTC'),
     locale: text('locale').notNull().default('en'),
     emailFrom: text('email_from'),
