@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: unit (pure logic), integration (services against a real database:
-// Postgres when DATABASE_URL is set, PGlite otherwise) and http (the built server,
-// started as a child process). globalSetup builds the server once for the http project.
+// Four projects: unit (pure logic), integration (services against a real database:
+// Postgres when DATABASE_URL is set, PGlite otherwise), http (the built server, started as
+// a child process) and e2e (the built server driven by Debian's chromium through
+// playwright-core). globalSetup builds the server once for the http and e2e projects.
 export default defineConfig({
   test: {
     projects: [
@@ -22,6 +23,17 @@ export default defineConfig({
           globalSetup: ['test/helpers/build.ts'],
           testTimeout: 30_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/helpers/build.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          // One browser suite at a time: each starts a server and a chromium on 2 cores.
+          fileParallelism: false,
         },
       },
     ],
