@@ -351,6 +351,8 @@ async function startVigie(
       VIGIE_SNAPSHOT_DEBUG: process.env.VIGIE_SNAPSHOT_DEBUG,
       // To measure what the timer rebuilds cost a spike: VIGIE_SNAPSHOT_REFRESH=3600.
       VIGIE_SNAPSHOT_REFRESH: process.env.VIGIE_SNAPSHOT_REFRESH,
+      // VIGIE_LISTENERS=1 measures the spike with one listening socket (see bench/README.md).
+      VIGIE_LISTENERS: process.env.VIGIE_LISTENERS,
       ...extraEnv,
     },
     // VIGIE_SNAPSHOT_DEBUG=1 prints each build's timings.

@@ -27,6 +27,7 @@ const Env = z.object({
   VIGIE_WORKER: z.enum(['0', '1']).default('1'),
   VIGIE_SNAPSHOT_REFRESH: z.coerce.number().min(0.1).max(3600).default(30),
   VIGIE_EXPORT_DIR: z.string().optional(),
+  VIGIE_LISTENERS: z.coerce.number().int().min(1).max(256).default(32),
 });
 
 export type Config = {
@@ -47,6 +48,8 @@ export type Config = {
   snapshotRefresh: number;
   /** A folder the server keeps in sync with the public snapshot (the static mirror); unset, none. */
   exportDir: string | undefined;
+  /** Listening sockets sharing the port (SO_REUSEPORT), so a burst of new connections is accepted fast; 1 turns it off. */
+  listeners: number;
 };
 
 /** Reads and validates the environment; throws one readable error listing every bad variable. */
@@ -74,5 +77,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     worker: e.VIGIE_WORKER === '1',
     snapshotRefresh: e.VIGIE_SNAPSHOT_REFRESH,
     exportDir: e.VIGIE_EXPORT_DIR ? path.resolve(e.VIGIE_EXPORT_DIR) : undefined,
+    listeners: e.VIGIE_LISTENERS,
   };
 }

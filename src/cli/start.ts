@@ -24,7 +24,12 @@ export async function startServer(config: Config): Promise<void> {
   const loginLines = await prepareDatabase(config);
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(0));
-  const front = await serveBuilt({ host: config.host, port: config.port, exportDir: config.exportDir });
+  const front = await serveBuilt({
+    host: config.host,
+    port: config.port,
+    exportDir: config.exportDir,
+    listeners: config.listeners,
+  });
   const ready = await fetch(`${front.url}/readyz`).then(
     (r) => r.ok,
     () => false,

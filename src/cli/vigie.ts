@@ -30,7 +30,12 @@ const commands: Record<string, Command> = {
     usage: 'serve',
     async run(_args, config) {
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(0));
-      const front = await serveBuilt({ host: config.host, port: config.port, exportDir: config.exportDir });
+      const front = await serveBuilt({
+        host: config.host,
+        port: config.port,
+        exportDir: config.exportDir,
+        listeners: config.listeners,
+      });
       console.log(`Vigie is serving ${config.siteUrl} (listening on ${front.url})`);
     },
   },
@@ -44,7 +49,12 @@ const commands: Record<string, Command> = {
       ensureBuilt();
       // This process serves only its own loopback renders: no worker, a private port.
       process.env.VIGIE_WORKER = '0';
-      const front = await serveBuilt({ host: '127.0.0.1', port: 0, exportDir: values.watch ? out : undefined });
+      const front = await serveBuilt({
+        host: '127.0.0.1',
+        port: 0,
+        exportDir: values.watch ? out : undefined,
+        listeners: 1,
+      });
       const { store } = front.registry;
       if (store.size === 0) {
         await front.close();

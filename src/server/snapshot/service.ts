@@ -31,7 +31,7 @@ type Scope = 'hot' | 'full';
 export type SnapshotService = {
   /** Rebuilds now (after any running build); resolves when a build that saw the latest change is done. */
   rebuild(scope?: Scope): Promise<void>;
-  /** Settles when the first build has run (whether it succeeded or not). */
+  /** Settles when the first complete build has run, or a build has failed (the database is down). */
   readonly firstBuild: Promise<void>;
   readonly last: BuildResult | null;
   stop(): Promise<void>;
@@ -62,11 +62,15 @@ export function startSnapshotService(options: SnapshotServiceOptions): SnapshotS
   let listenRetry: NodeJS.Timeout | null = null;
   let ticks = 0;
   /**
-   * When the last full build completed: past PREEMPT_LIMIT_MS, newer changes stop preempting
-   * the rest phase. 0 until the first one completes, so the first build is always whole
-   * (`vigie export` writes what it holds).
+   * When the last full build completed (at first, when the service started): past
+   * PREEMPT_LIMIT_MS, newer changes stop preempting the rest phase. The first build gives way
+   * too: a change posted while a new instance builds its 100-odd pages shows at once rather
+   * than seconds later; `firstBuild` waits for a complete one, so `vigie export` still writes
+   * every page.
    */
-  let lastFullAt = 0;
+  let lastFullAt = Date.now();
+  let firstComplete: () => void = () => {};
+  const firstBuild = new Promise<void>((resolve) => (firstComplete = resolve));
 
   const runOnce = async (scope: Scope) => {
     const startedAt = Date.now();
@@ -77,7 +81,10 @@ export function startSnapshotService(options: SnapshotServiceOptions): SnapshotS
         // unless the rest has been put off for too long.
         preempt: () => pending !== null && Date.now() - lastFullAt < PREEMPT_LIMIT_MS,
       });
-      if (last.scope === 'full' && !last.preempted) lastFullAt = Date.now();
+      if (last.scope === 'full' && !last.preempted) {
+        lastFullAt = Date.now();
+        firstComplete();
+      }
       // The preempted rest is owed: the next build is a full one (its hot phase comes first anyway).
       if (last.preempted) pending = 'full';
       if (process.env.VIGIE_SNAPSHOT_DEBUG === '1') log(`Public snapshot: ${JSON.stringify(last)}`);
@@ -102,6 +109,7 @@ export function startSnapshotService(options: SnapshotServiceOptions): SnapshotS
         );
       }
       down = true;
+      firstComplete();
       await store.markStale(staleNote);
     }
   };
@@ -149,7 +157,7 @@ export function startSnapshotService(options: SnapshotServiceOptions): SnapshotS
   };
 
   void listen();
-  const firstBuild = request('full');
+  void request('full');
   const timer = setInterval(
     () => schedule(++ticks % FULL_EVERY === 0 || down ? 'full' : 'hot'),
     options.refreshMs ?? REFRESH_MS,
