@@ -1,13 +1,15 @@
 /**
  * What runs beside the web server (or alone, `npm run vigie -- worker`): the email delivery
  * loop, and every 30 s the maintenance schedule (auto start and complete, 60-minute
- * reminders). Every instance may run both; the work is shared through row locks.
+ * reminders), and hourly the pruning of old outbox records. Every instance may run them;
+ * the work is shared through row locks.
  */
 import type { Config } from '../config.ts';
 import type { Db } from '../db/client.ts';
 import { startWorkerLoop } from './notify/loop.ts';
 import type { Mailer } from './notify/mailer.ts';
 import { runMaintenanceSchedule } from './maintenances/scheduler.ts';
+import { pruneOutbox } from './outbox/service.ts';
 
 export type BackgroundWork = { stop(): Promise<void> };
 
@@ -49,10 +51,19 @@ export function startBackgroundWork(
   schedule();
   const timer = setInterval(schedule, options.scheduleMs ?? 30_000);
   timer.unref();
+  // Hourly: the records of old snapshot invalidations (one per public change) go.
+  let pruning: Promise<unknown> = Promise.resolve();
+  const prune = () => {
+    pruning = pruneOutbox(db).catch((err: unknown) => console.error('[vigie] outbox prune:', err));
+  };
+  prune();
+  const pruneTimer = setInterval(prune, 3_600_000);
+  pruneTimer.unref();
   return {
     async stop() {
       clearInterval(timer);
-      await Promise.all([loop.stop(), scheduling]);
+      clearInterval(pruneTimer);
+      await Promise.all([loop.stop(), scheduling, pruning]);
     },
   };
 }

@@ -4,7 +4,7 @@
  * change, so a crash can neither lose them nor send something that was rolled back. A worker
  * (a later issue) consumes them.
  */
-import { sql } from 'drizzle-orm';
+import { and, eq, lt, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { outbox } from '../../db/schema/index.ts';
 import { markSnapshotDirty } from '../snapshot/registry.ts';
@@ -56,13 +56,30 @@ export const OUTBOX_TOPICS = [
 
 /** Queues one side effect; call it with the transaction of the change it follows. */
 export async function enqueue<T extends OutboxTopic>(tx: Db, topic: T, payload: OutboxPayloads[T]): Promise<void> {
-  await tx.insert(outbox).values({ topic, payload });
+  const invalidation = topic === 'snapshot.invalidate';
+  // An invalidation has no consumer but the NOTIFY below: its row is a record of the change,
+  // processed at commit, and pruned after a day (pruneOutbox).
+  await tx.insert(outbox).values({ topic, payload, ...(invalidation ? { processedAt: sql`now()` } : {}) });
   // NOTIFY is delivered at commit, and not at all on rollback: every app instance listening
   // on the same database rebuilds its public snapshot right after the change is visible.
-  if (topic === 'snapshot.invalidate') {
+  if (invalidation) {
     await tx.execute(sql`select pg_notify(${SNAPSHOT_CHANNEL}, '')`);
     markSnapshotDirty();
   }
+}
+
+/**
+ * Deletes the records of snapshot invalidations older than a day: one is written per public
+ * change and nothing reads them after commit. Other topics stay (deliveries and webhook
+ * events refer to them). Returns how many went.
+ */
+export async function pruneOutbox(db: Db, now = new Date()): Promise<number> {
+  const cutoff = new Date(now.getTime() - 86_400_000);
+  const gone = await db
+    .delete(outbox)
+    .where(and(eq(outbox.topic, 'snapshot.invalidate'), lt(outbox.createdAt, cutoff)))
+    .returning({ id: outbox.id });
+  return gone.length;
 }
 
 /** The NOTIFY channel of public changes (src/server/snapshot/service.ts listens to it). */
