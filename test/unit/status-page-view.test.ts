@@ -45,6 +45,8 @@ function settings(overrides: Partial<Settings> = {}): Settings {
     pageId: 'page00000001',
     pageName: 'Acme',
     homeUrl: null,
+    logoUrl: null,
+    accentColor: null,
     timeZone: 'UTC',
     locale: 'en',
     emailFrom: null,

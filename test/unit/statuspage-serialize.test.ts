@@ -323,6 +323,8 @@ function samplePage(): StatusPageData {
       pageId: 'page00000001',
       pageName: 'Acme',
       homeUrl: null,
+      logoUrl: null,
+      accentColor: null,
       timeZone: 'Europe/Paris',
       locale: 'en',
       emailFrom: null,
