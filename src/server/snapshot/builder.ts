@@ -29,6 +29,9 @@ export const FIXED_PATHS = [
   '/api/v2/scheduled-maintenances/upcoming.json',
   '/api/v2/scheduled-maintenances/active.json',
   '/feed.rss',
+  '/badge.svg',
+  '/embed.js',
+  '/favicon.svg',
   '/',
   '/history',
 ] as const;
@@ -83,6 +86,8 @@ export async function snapshotPaths(db: Db, now: Date): Promise<{ hot: string[];
     rest: [
       ...recent.filter((i) => !i.open).map((i) => `/incidents/${i.id}`),
       ...publicComponents.map((c) => `/components/${c.id}/feed.rss`),
+      // A component in an internal group answers 404 and is left out.
+      ...publicComponents.map((c) => `/badge.svg?component=${c.id}`),
     ],
   };
 }

@@ -41,6 +41,8 @@ export function writeExport(store: SnapshotStore, dir: string, assetsDir?: strin
   const current: string[] = [];
   let written = 0;
   for (const urlPath of store.paths()) {
+    // A file server cannot tell queries apart: the component badges stay with the app.
+    if (urlPath.includes('?')) continue;
     const entry = store.get(urlPath)!;
     const variant = (store.stale && entry.stale) || entry.fresh;
     const file = exportFileOf(urlPath);

@@ -109,8 +109,8 @@ export function createSnapshotStore(): SnapshotStore {
       const method = req.method;
       if (method !== 'GET' && method !== 'HEAD') return false;
       const url = req.url ?? '/';
-      // A query string asks for something else (history pages, badges): Astro answers it.
-      if (url.includes('?')) return false;
+      // Exact matches only: a query string the snapshot does not hold (history pages, a cache
+      // buster) goes to Astro; the component badges are held with theirs.
       const entry = entries.get(url);
       if (!entry) return false;
       const useStale = stale && entry.stale !== undefined;
