@@ -24,7 +24,8 @@ export type DatabaseHandle = {
   /** Where it lives, without credentials: for logs. */
   label: string;
   close(): Promise<void>;
-  migrate(): Promise<void>;
+  /** Applies the pending migrations of `folder` (default: migrationsFolder()). */
+  migrate(options?: { folder?: string }): Promise<void>;
   /**
    * Calls `onNotify` on each NOTIFY on `channel`, and `onListen` each time the listening
    * connection is (re)established: notifications sent while it was down are lost, so a
@@ -69,14 +70,14 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
       const request = await client.listen(channel, onNotify, onListen);
       return () => request.unlisten();
     },
-    async migrate() {
+    async migrate({ folder = migrationsFolder() } = {}) {
       // A dedicated single connection, so the advisory lock and the migrations share a session:
       // two instances starting together must not apply the same migration twice.
       const one = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 });
       try {
         const { migrate } = await import('drizzle-orm/postgres-js/migrator');
         await one`select pg_advisory_lock(${MIGRATION_LOCK})`;
-        await migrate(drizzle({ client: one }), { migrationsFolder: migrationsFolder() });
+        await migrate(drizzle({ client: one }), { migrationsFolder: folder });
         await one`select pg_advisory_unlock(${MIGRATION_LOCK})`;
       } finally {
         await one.end({ timeout: 5 });
@@ -124,10 +125,10 @@ async function openPglite(dataDir: string, options: OpenOptions): Promise<Databa
       onListen?.();
       return () => stop();
     },
-    async migrate() {
+    async migrate({ folder = migrationsFolder() } = {}) {
       const { migrate } = await import('drizzle-orm/pglite/migrator');
       // PGlite runs one query at a time in one process, so no lock is needed.
-      await migrate(db as never, { migrationsFolder: migrationsFolder() });
+      await migrate(db as never, { migrationsFolder: folder });
     },
   };
 }

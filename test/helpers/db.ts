@@ -21,8 +21,14 @@ export type TestDatabase = {
 
 export const usingPostgres = Boolean(process.env.DATABASE_URL);
 
-/** A new, migrated, empty database. `onDisk` makes PGlite use a folder, so another process can open it after close(). */
-export async function createTestDatabase(options: { onDisk?: boolean; logger?: Logger } = {}): Promise<TestDatabase> {
+/**
+ * A new, empty database, migrated unless `migrate: false` (upgrade tests apply an older set
+ * themselves). `onDisk` makes PGlite use a folder, so another process can open it after close().
+ */
+export async function createTestDatabase(
+  options: { onDisk?: boolean; logger?: Logger; migrate?: boolean } = {},
+): Promise<TestDatabase> {
+  const migrate = options.migrate ?? true;
   const base = process.env.DATABASE_URL;
   if (base) {
     const name = `vigie_t_${newId()}`;
@@ -32,7 +38,7 @@ export async function createTestDatabase(options: { onDisk?: boolean; logger?: L
     const url = new URL(base);
     url.pathname = `/${name}`;
     const handle = await openDatabase({ databaseUrl: url.toString(), logger: options.logger, max: 4 });
-    await handle.migrate();
+    if (migrate) await handle.migrate();
     const close = closeOnce(handle);
     return {
       handle,
@@ -48,7 +54,7 @@ export async function createTestDatabase(options: { onDisk?: boolean; logger?: L
   }
   const dir = options.onDisk ? mkdtempSync(path.join(tmpdir(), 'vigie-test-')) : undefined;
   const handle = await openDatabase({ dataDir: dir ?? 'memory://', logger: options.logger });
-  await handle.migrate();
+  if (migrate) await handle.migrate();
   const close = closeOnce(handle);
   return {
     handle,
