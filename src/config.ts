@@ -28,6 +28,7 @@ const Env = z.object({
   VIGIE_SNAPSHOT_REFRESH: z.coerce.number().min(0.1).max(3600).default(30),
   VIGIE_EXPORT_DIR: z.string().optional(),
   VIGIE_LISTENERS: z.coerce.number().int().min(1).max(256).default(32),
+  VIGIE_API_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(600),
 });
 
 export type Config = {
@@ -50,6 +51,8 @@ export type Config = {
   exportDir: string | undefined;
   /** Listening sockets sharing the port (SO_REUSEPORT), so a burst of new connections is accepted fast; 1 turns it off. */
   listeners: number;
+  /** Management API requests a minute per token; past it, 429 with Retry-After. */
+  apiRateLimit: number;
 };
 
 /** Reads and validates the environment; throws one readable error listing every bad variable. */
@@ -78,5 +81,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     snapshotRefresh: e.VIGIE_SNAPSHOT_REFRESH,
     exportDir: e.VIGIE_EXPORT_DIR ? path.resolve(e.VIGIE_EXPORT_DIR) : undefined,
     listeners: e.VIGIE_LISTENERS,
+    apiRateLimit: e.VIGIE_API_RATE_LIMIT,
   };
 }

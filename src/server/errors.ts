@@ -14,6 +14,16 @@ export class ConflictError extends ServiceError {
   override readonly status = 409;
 }
 
+/** Too many requests from one place, token or address: 429 with `Retry-After`. */
+export class TooManyRequestsError extends ServiceError {
+  override readonly status = 429;
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number, message: string) {
+    super(message);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
 /** Bad input: `fields` maps a field name to a message a person understands. */
 export class ValidationError extends ServiceError {
   override readonly status = 422;

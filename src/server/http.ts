@@ -1,7 +1,7 @@
 /**
  * HTTP helpers shared by routes: the one place where service errors become statuses.
  */
-import { ServiceError, ValidationError } from './errors.ts';
+import { ServiceError, TooManyRequestsError, ValidationError } from './errors.ts';
 
 /**
  * Caching of every public surface, live or from the snapshot: a CDN or proxy keeps it 10 s,
@@ -52,6 +52,8 @@ export function jsonError(
 /** Maps a thrown error to a JSON error response; unknown errors become a 500 without details. */
 export function errorToJson(err: unknown): Response {
   if (err instanceof ValidationError) return jsonError(422, err.message, err.fields);
+  if (err instanceof TooManyRequestsError)
+    return jsonError(429, err.message, undefined, { 'retry-after': String(err.retryAfterSeconds) });
   if (err instanceof ServiceError) return jsonError(err.status, err.message);
   if (isDatabaseUnavailable(err))
     return jsonError(503, 'The database is unavailable. Try again in a moment.', undefined, { 'retry-after': '5' });

@@ -3,7 +3,8 @@
  * route under src/pages/api/v1/: a route lists its methods and what each does, and this
  * module does the rest, the same way everywhere:
  * 1. an unsupported method: 405 with `Allow`; OPTIONS answers the `Allow` list;
- * 2. `Authorization: Bearer <token>`: 401 without a valid one (every role may read);
+ * 2. `Authorization: Bearer <token>`: 401 without a valid one (every role may read); 429 with
+ *    `Retry-After` past VIGIE_API_RATE_LIMIT requests a minute for the token;
  * 3. path ids that cannot be ids: 404 without a query;
  * 4. POST and PATCH bodies: JSON objects of at most 64 KiB (400 for anything else, 413
  *    past the limit, whatever Content-Length claims);
@@ -15,7 +16,8 @@ import type { APIContext, APIRoute } from 'astro';
 import type { Db } from '../../db/client.ts';
 import { getApp } from '../app.ts';
 import { authenticateBearer, type Principal } from '../auth/api-tokens.ts';
-import { NotFoundError, ServiceError, ValidationError } from '../errors.ts';
+import { NotFoundError, ServiceError, TooManyRequestsError, ValidationError } from '../errors.ts';
+import { hitRateLimit } from '../rate-limit.ts';
 import { errorToJson, jsonError } from '../http.ts';
 import { isId } from '../ids.ts';
 import { authorize } from '../services.ts';
@@ -98,6 +100,14 @@ async function prepare(context: APIContext, method: string): Promise<V1Request> 
   const { db, config } = await getApp();
   const principal = await authenticateBearer(db, request.headers.get('authorization'));
   authorize(principal, 'internal:read');
+  // Per token, counted in the database so every instance agrees (README, Management API).
+  const hit = await hitRateLimit(db, `api:token:${principal.id}`, { limit: config.apiRateLimit, windowSeconds: 60 });
+  if (!hit.allowed) {
+    throw new TooManyRequestsError(
+      hit.retryAfterSeconds,
+      `Too many requests with this API token (at most ${config.apiRateLimit} a minute). Try again in ${hit.retryAfterSeconds} s.`,
+    );
+  }
   try {
     principal.ip = context.clientAddress;
   } catch {

@@ -24,7 +24,7 @@ import { and, asc, eq, isNull } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/client.ts';
 import { componentGroups, subscriberComponents, subscribers } from '../../db/schema/index.ts';
-import { ServiceError } from '../errors.ts';
+import { TooManyRequestsError } from '../errors.ts';
 import { hashSecret, newId, newSecret } from '../ids.ts';
 import type { Mailer } from '../notify/mailer.ts';
 import { getSigningSecret, manageTokenFor } from '../notify/tokens.ts';
@@ -38,15 +38,9 @@ export const CONFIRM_TTL_MS = 48 * 3600_000;
 export const SUBSCRIBE_IP_LIMIT = { limit: 10, windowSeconds: 3600 };
 export const SUBSCRIBE_EMAIL_LIMIT = { limit: 3, windowSeconds: 3600 };
 
-/** Too many attempts from one place. */
-export class TooManyRequestsError extends ServiceError {
-  override readonly status = 429;
-  readonly retryAfterSeconds: number;
-  constructor(retryAfterSeconds: number) {
-    super('Too many sign-ups from your network. Please try again later.');
-    this.retryAfterSeconds = retryAfterSeconds;
-  }
-}
+export { TooManyRequestsError };
+
+const SIGNUPS_LIMITED = 'Too many sign-ups from your network. Please try again later.';
 
 const SubscribeSchema = z.object({
   email: z
@@ -85,7 +79,7 @@ export async function subscribe(
   problems.throwIfAny();
 
   const ipHit = await hitRateLimit(db, `subscribe:ip:${input.ip}`, SUBSCRIBE_IP_LIMIT, now);
-  if (!ipHit.allowed) throw new TooManyRequestsError(ipHit.retryAfterSeconds);
+  if (!ipHit.allowed) throw new TooManyRequestsError(ipHit.retryAfterSeconds, SIGNUPS_LIMITED);
 
   const { email } = data;
   const [existing] = await db.select().from(subscribers).where(eq(subscribers.email, email));
