@@ -1,6 +1,7 @@
 /**
  * Runs around every request, in this order:
- * 1. errors and headers: baseline security headers, and a readable answer instead of a
+ * 1. errors and headers: the security headers (src/server/security-headers.ts: CSP, framing,
+ *    HSTS…), and a readable answer instead of a
  *    stack trace when something fails (503 when the database is unreachable);
  * 2. session: on staff paths (/admin, /internal), reads the session cookie into
  *    `locals.user`, and gives every form its CSRF token (`locals.csrfToken`);
@@ -21,12 +22,10 @@ import {
 import { SESSION_COOKIE, sessionCookieOptions, validateSession } from './server/auth/sessions.ts';
 import { errorToJson, isDatabaseUnavailable } from './server/http.ts';
 import { newSecret } from './server/ids.ts';
+import { securityHeaders } from './server/security-headers.ts';
 
-const SECURITY_HEADERS: Record<string, string> = {
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'strict-origin-when-cross-origin',
-  'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=()',
-};
+// SITE_URL is read as config reads it; https turns HSTS on.
+const HTTPS = (process.env.SITE_URL ?? '').trim().startsWith('https://');
 
 /** Paths that belong to signed-in staff. */
 export function isStaffPath(pathname: string): boolean {
@@ -43,13 +42,12 @@ const errorsAndHeaders = defineMiddleware(async (context, next) => {
     console.error(`${context.request.method} ${context.url.pathname} failed:`, err);
     response = context.url.pathname.startsWith('/api/') ? errorToJson(err) : errorPage(err);
   }
-  for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+  for (const [name, value] of Object.entries(securityHeaders(context.url.pathname, { https: HTTPS }))) {
     if (!response.headers.has(name)) response.headers.set(name, value);
   }
   if (isStaffPath(context.url.pathname)) {
     // Staff pages carry internal data and per-person tokens: never stored by any cache.
     response.headers.set('cache-control', 'private, no-store');
-    response.headers.set('x-frame-options', 'DENY');
   }
   return response;
 });
