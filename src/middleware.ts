@@ -20,7 +20,7 @@ import {
   presentedCsrfToken,
 } from './server/auth/csrf.ts';
 import { SESSION_COOKIE, sessionCookieOptions, validateSession } from './server/auth/sessions.ts';
-import { errorToJson, isDatabaseUnavailable } from './server/http.ts';
+import { errorToJson, isDatabaseUnavailable, jsonError } from './server/http.ts';
 import { newSecret } from './server/ids.ts';
 import { securityHeaders } from './server/security-headers.ts';
 
@@ -50,6 +50,26 @@ const errorsAndHeaders = defineMiddleware(async (context, next) => {
     response.headers.set('cache-control', 'private, no-store');
   }
   return response;
+});
+
+/**
+ * A NUL (`%00`) anywhere in the address: 400 at once. PostgreSQL text cannot hold it, so a
+ * search or filter carrying one would otherwise fail at the query.
+ */
+const nulGuard = defineMiddleware((context, next) => {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(context.url.pathname + context.url.search);
+  } catch {
+    decoded = '';
+  }
+  if (!decoded.includes('\u0000')) return next();
+  const message = 'The address contains a NUL character (%00). Remove it and try again.';
+  if (context.url.pathname.startsWith('/api/')) return jsonError(400, message);
+  return new Response(page('Bad request', message), {
+    status: 400,
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+  });
 });
 
 const session = defineMiddleware(async (context, next) => {
@@ -114,7 +134,7 @@ const guard = defineMiddleware(async (context, next) => {
   return next();
 });
 
-export const onRequest = sequence(errorsAndHeaders, session, csrf, guard);
+export const onRequest = sequence(errorsAndHeaders, nulGuard, session, csrf, guard);
 
 function errorPage(err: unknown): Response {
   const unavailable = isDatabaseUnavailable(err);

@@ -48,15 +48,45 @@ export function snakeCase(name: string): string {
 
 /** Parses service input with a zod schema; a failure becomes a ValidationError naming each field. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const problems = new Problems();
+  // Text PostgreSQL refuses: named here, rather than a failure at the insert.
+  for (const path of pathsWithUnstorableText(input)) {
+    problems.add(path.map((p) => snakeCase(String(p))).join('.') || '_', UNSTORABLE_MESSAGE);
+  }
+  problems.throwIfAny();
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
-  const problems = new Problems();
   for (const issue of parsed.error.issues) {
     const field = issue.path.map((p) => snakeCase(String(p))).join('.') || '_';
     problems.add(field, issue.message);
   }
   problems.throwIfAny();
   throw new ValidationError('The input is not valid');
+}
+
+const UNSTORABLE_MESSAGE =
+  'Contains a character that cannot be stored (a NUL character, U+0000, or a lone UTF-16 surrogate): remove it';
+
+/** Text PostgreSQL refuses: U+0000 anywhere, or a lone surrogate (jsonb rejects its escape). */
+export function isUnstorableText(text: string): boolean {
+  return text.includes('\u0000') || !text.isWellFormed();
+}
+
+/** The paths of the strings (values or keys) in `value` that PostgreSQL cannot store (isUnstorableText). */
+export function pathsWithUnstorableText(
+  value: unknown,
+  path: (string | number)[] = [],
+  depth = 0,
+): (string | number)[][] {
+  if (typeof value === 'string') return isUnstorableText(value) ? [path] : [];
+  if (depth > 20 || value === null || typeof value !== 'object' || value instanceof Date) return [];
+  const found: (string | number)[][] = [];
+  for (const [key, inner] of Object.entries(value)) {
+    const at = [...path, Array.isArray(value) ? Number(key) : key];
+    if (isUnstorableText(key)) found.push(at);
+    else found.push(...pathsWithUnstorableText(inner, at, depth + 1));
+  }
+  return found;
 }
 
 /** Collects field problems found after parsing (unknown ids, rules across fields) and throws them together. */

@@ -27,7 +27,7 @@ import type { ComponentStatus, Severity } from '../../domain/enums.ts';
 import { STATUS_RANK } from '../../domain/status.ts';
 import { ValidationError } from '../errors.ts';
 import { CLOSED_STATUSES, createIncident, postUpdate } from '../incidents/service.ts';
-import { authorize, isUniqueViolation, type Caller } from '../services.ts';
+import { authorize, isUniqueViolation, pathsWithUnstorableText, type Caller } from '../services.ts';
 import {
   AlertmanagerPayloadSchema,
   LegacyGrafanaPayloadSchema,
@@ -92,10 +92,13 @@ export function parseAlertPayload(source: AlertSource, payload: unknown, now = n
 
 /** Like parseInput, but field names stay as the tool sent them (camelCase, list indexes). */
 function parsePayload<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const parsed = schema.safeParse(input);
-  if (parsed.success) return parsed.data;
   const fields: Record<string, string> = {};
-  for (const issue of parsed.error.issues) fields[issue.path.map(String).join('.') || '_'] ??= issue.message;
+  // Text PostgreSQL refuses (see parseInput).
+  for (const path of pathsWithUnstorableText(input))
+    fields[path.map(String).join('.') || '_'] ??= 'Contains a NUL character or a lone UTF-16 surrogate';
+  const parsed = Object.keys(fields).length ? null : schema.safeParse(input);
+  if (parsed?.success) return parsed.data;
+  for (const issue of parsed?.error.issues ?? []) fields[issue.path.map(String).join('.') || '_'] ??= issue.message;
   const list = Object.entries(fields)
     .slice(0, 5)
     .map(([field, message]) => `${field}: ${message}`)

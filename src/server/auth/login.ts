@@ -29,7 +29,8 @@ export async function attemptLogin(
   db: Db,
   input: { email: string; password: string; ip: string },
 ): Promise<LoginResult> {
-  const email = input.email.trim().toLowerCase().slice(0, 320);
+  // No NUL: PostgreSQL text cannot hold it, and no address has one.
+  const email = input.email.replaceAll('\u0000', '').trim().toLowerCase().slice(0, 320);
   const accountKey = `login:account:${email}`;
   const [byAccount, byIp] = [
     await hitRateLimit(db, accountKey, LOGIN_LIMITS.account),
