@@ -10,11 +10,12 @@
  *
  *   npm run audit:lighthouse                 # mobile (Lighthouse's default)
  *   npm run audit:lighthouse -- --desktop    # the desktop preset
+ *   npm run audit:lighthouse -- --weight     # only the weight of `/` (no Lighthouse)
  *
  * Exits 1 when `/` scores under 100 or another page under 95 in any category.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -26,7 +27,9 @@ import { ensureBuilt } from '../src/cli/start.ts';
 import { openDatabase } from '../src/db/client.ts';
 import { seedBenchContent } from './content.ts';
 
-const { values } = parseArgs({ options: { desktop: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { desktop: { type: 'boolean', default: false }, weight: { type: 'boolean', default: false } },
+});
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CHROME_FLAGS = [
   '--headless',
@@ -67,6 +70,8 @@ async function main() {
   console.log(
     `/ weighs ${(home.length / 1024).toFixed(1)} KB raw, ${(gzipSync(home).length / 1024).toFixed(1)} KB gzip.`,
   );
+  if (process.env.VIGIE_DUMP) writeFileSync(process.env.VIGIE_DUMP, home);
+  if (values.weight) return;
 
   const pages = ['/', `/incidents/${incidentId}`, '/admin/login'];
   const rows: string[][] = [];

@@ -249,6 +249,24 @@ describe('buildUptimeBars', () => {
     expect(bars.notable).toEqual(['Dec 16, 2025 to Mar 4, 2026: no data', partial.label]);
   });
 
+  it('merges clean and no-data stretches into runs, each trouble day its own', () => {
+    const c = component({ id: 'c1', createdAt: new Date(now.getTime() - 10 * DAY) });
+    const history = [
+      { componentId: 'c1', status: 'operational' as const, at: c.createdAt },
+      { componentId: 'c1', status: 'partial_outage' as const, at: new Date('2026-03-13T10:00:00Z') },
+      { componentId: 'c1', status: 'operational' as const, at: new Date('2026-03-13T12:00:00Z') },
+    ];
+    const bars = buildUptimeBars([c], history, { now, timeZone: 'UTC' }).get('c1')!;
+    expect(bars.runs).toEqual([
+      { start: 0, length: 79, tone: 'none', label: 'Dec 16, 2025 to Mar 4, 2026: no data' },
+      { start: 79, length: 8, tone: 'ok', label: 'Mar 5, 2026 to Mar 12, 2026: operational, 100% uptime' },
+      { start: 87, length: 1, tone: 'partial', label: 'Mar 13, 2026: partial outage for 2 h, 97.50% uptime' },
+      { start: 88, length: 2, tone: 'ok', label: 'Mar 14, 2026 to Mar 15, 2026: operational, 100% uptime' },
+    ]);
+    // Together the runs cover every day once, in order.
+    expect(bars.runs.reduce((n, r) => (r.start === n ? n + r.length : NaN), 0)).toBe(90);
+  });
+
   it('counts days before the start date as no data, and skips components without showcase', () => {
     const shown = component({ id: 'a', startDate: '2026-03-10' });
     const hidden = component({ id: 'b', showcase: false });

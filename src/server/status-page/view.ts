@@ -219,8 +219,23 @@ export type UptimeBar = {
   label: string;
 };
 
+/**
+ * Consecutive days drawn as one element with one tooltip: a run of clean days (operational,
+ * 100%) or of days with no data; every other day is a run of one with its own label.
+ */
+export type UptimeRun = {
+  /** Index of the run's first day in `days`. */
+  start: number;
+  length: number;
+  tone: Tone;
+  /** The day's label, or "Oct 1, 2026 to Nov 2, 2026: operational, 100% uptime" for a run. */
+  label: string;
+};
+
 export type UptimeBarsView = {
   days: UptimeBar[];
+  /** What the page draws: `days` with clean and no-data stretches merged. */
+  runs: UptimeRun[];
   uptime: number | null;
   /** "99.98% uptime", or "No data yet". */
   uptimeText: string;
@@ -279,21 +294,23 @@ function barsView(days: UptimeDay[], uptime: number | null, dayCount: number, lo
     label: dayLabel(d, locale),
   }));
   const notable: string[] = [];
+  const runs: UptimeRun[] = [];
   let troubled = 0;
   for (let i = 0; i < days.length; i++) {
     const d = days[i];
-    if (d.status === 'no_data') {
+    if (d.status === 'no_data' || isCleanDay(d)) {
       let j = i;
-      while (j + 1 < days.length && days[j + 1].status === 'no_data') j++;
-      notable.push(
-        j === i
-          ? `${calendarDate(d.date, locale)}: no data`
-          : `${calendarDate(d.date, locale)} to ${calendarDate(days[j].date, locale)}: no data`,
-      );
+      const same = d.status === 'no_data' ? (x: UptimeDay) => x.status === 'no_data' : isCleanDay;
+      while (j + 1 < days.length && same(days[j + 1])) j++;
+      // "Oct 1, 2026 to " + the last day's own label: "Nov 3, 2026: no data".
+      const label = j === i ? bars[i].label : `${calendarDate(d.date, locale)} to ${bars[j].label}`;
+      runs.push({ start: i, length: j - i + 1, tone: bars[i].tone, label });
+      if (d.status === 'no_data') notable.push(label);
       i = j;
-    } else if (d.status !== 'operational') {
-      if (d.status !== 'under_maintenance') troubled++;
-      notable.push(bars[i].label);
+    } else {
+      runs.push({ start: i, length: 1, tone: bars[i].tone, label: bars[i].label });
+      if (d.status !== 'operational' && d.status !== 'under_maintenance') troubled++;
+      if (d.status !== 'operational') notable.push(bars[i].label);
     }
   }
   const uptimeText = uptime === null ? 'No data yet' : `${formatUptime(uptime)} uptime`;
@@ -307,7 +324,12 @@ function barsView(days: UptimeDay[], uptime: number | null, dayCount: number, lo
     uptime === null
       ? `No uptime data for the last ${dayCount} days yet.`
       : `${formatUptime(uptime)} uptime over the last ${dayCount} days, ${trouble}.`;
-  return { days: bars, uptime, uptimeText, summary, notable };
+  return { days: bars, runs, uptime, uptimeText, summary, notable };
+}
+
+// An operational day at 100% says nothing its neighbours do not: such days merge into one run.
+function isCleanDay(d: UptimeDay): boolean {
+  return d.status === 'operational' && d.uptime === 1;
 }
 
 function dayLabel(d: UptimeDay, locale: string): string {
