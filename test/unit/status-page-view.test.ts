@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Settings } from '../../src/server/settings/queries.ts';
+import { contrastRatio } from '../../src/domain/color.ts';
 import type {
   ComponentView,
   GroupView,
@@ -28,6 +29,7 @@ import {
   maintenanceWindow,
   MAX_HISTORY_PAGE,
   pageChrome,
+  accentCss,
   parseHistoryPage,
   postmortemView,
   PUBLIC_VIEW,
@@ -473,16 +475,42 @@ describe('incidents on the internal page', () => {
 
 describe('page chrome and components', () => {
   it('falls back to safe defaults', () => {
-    expect(pageChrome(null)).toEqual({ pageName: 'Status', homeUrl: null, timeZone: 'UTC', locale: 'en' });
+    const defaults = { pageName: 'Status', homeUrl: null, timeZone: 'UTC', locale: 'en', logoUrl: null, accent: null };
+    expect(pageChrome(null)).toEqual(defaults);
     const chrome = pageChrome(
-      settings({ pageName: '  ', timeZone: 'Mars/Olympus', homeUrl: 'javascript:alert(1)', locale: 'not a locale!' }),
+      settings({
+        pageName: '  ',
+        timeZone: 'Mars/Olympus',
+        homeUrl: 'javascript:alert(1)',
+        locale: 'not a locale!',
+        logoUrl: 'javascript:alert(1)',
+        accentColor: 'red;}body{display:none',
+      }),
     );
-    expect(chrome).toEqual({ pageName: 'Status', homeUrl: null, timeZone: 'UTC', locale: 'en' });
+    expect(chrome).toEqual(defaults);
+    expect(pageChrome(settings({ logoUrl: '//evil.example/x.png' })).logoUrl).toBeNull();
     expect(pageChrome(settings({ homeUrl: 'https://acme.example', timeZone: 'Europe/Paris' }))).toMatchObject({
       homeUrl: 'https://acme.example/',
       timeZone: 'Europe/Paris',
     });
     expect(safeHttpUrl('mailto:ops@acme.example')).toBeNull();
+  });
+
+  it('takes the logo and a readable accent from the settings', () => {
+    expect(pageChrome(settings({ logoUrl: '/brand/logo.svg' })).logoUrl).toBe('/brand/logo.svg');
+    expect(pageChrome(settings({ logoUrl: 'https://cdn.acme.example/logo.png' })).logoUrl).toBe(
+      'https://cdn.acme.example/logo.png',
+    );
+    // Dark enough for the light theme as it is; lightened for the dark theme.
+    const navy = pageChrome(settings({ accentColor: '#0a3d91' })).accent!;
+    expect(navy.light).toBe('#0a3d91');
+    expect(contrastRatio(navy.dark, '#151b23')).toBeGreaterThanOrEqual(4.5);
+    // A pale yellow is darkened for the light theme.
+    const yellow = pageChrome(settings({ accentColor: '#ffe066' })).accent!;
+    expect(contrastRatio(yellow.light, '#f6f8fa')).toBeGreaterThanOrEqual(4.5);
+    expect(accentCss(navy)).toBe(
+      `html:root{--link:#0a3d91;--focus:#0a3d91}@media (prefers-color-scheme: dark){html:root{--link:${navy.dark};--focus:${navy.dark}}}`,
+    );
   });
 
   it('opens a group unless collapsed, and always when something in it is wrong', () => {

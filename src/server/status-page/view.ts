@@ -6,6 +6,7 @@
  * and keeps the pages to "load, check, render".
  */
 import type { SeverityDefinitions } from '../../db/schema/settings.ts';
+import { HEX_COLOR, readableShade } from '../../domain/color.ts';
 import type { ComponentStatus, Impact, ImpactScope, IncidentKind, Severity } from '../../domain/enums.ts';
 import { channelTopic, INCIDENT_ROLE_DEFINITIONS, incidentKey } from '../../domain/process.ts';
 import { severityLabel, severityToImpact } from '../../domain/severity.ts';
@@ -32,6 +33,7 @@ import {
   type DayWindow,
   type UptimeDay,
 } from '../../domain/uptime.ts';
+import { isRootRelative } from '../fields.ts';
 import { renderMarkdown } from '../markdown.ts';
 import type { Settings } from '../settings/queries.ts';
 import type {
@@ -105,15 +107,35 @@ export type PageChrome = {
   timeZone: string;
   /** A locale Intl accepts, for dates and `<html lang>`. */
   locale: string;
+  /** The header's logo: http(s) or a path on this site, never another scheme. */
+  logoUrl: string | null;
+  /**
+   * The accent colour for links and buttons, as shades readable (4.5:1) on the light and the
+   * dark theme's backgrounds; null keeps Vigie's own colours.
+   */
+  accent: { light: string; dark: string } | null;
 };
 
-/** The name, link, zone and locale the layout shows; defaults when settings are unavailable (500 page). */
+// The lightest background links sit on in the light theme, and the darkest-text one in the dark (public.css).
+const LIGHT_BACKGROUND = '#f6f8fa';
+const DARK_BACKGROUND = '#151b23';
+
+/** The name, link, branding, zone and locale the layout shows; defaults when settings are unavailable (500 page). */
 export function pageChrome(
-  settings: Pick<Settings, 'pageName' | 'homeUrl' | 'timeZone' | 'locale'> | null,
+  settings:
+    | (Pick<Settings, 'pageName' | 'homeUrl' | 'timeZone' | 'locale'> &
+        Partial<Pick<Settings, 'logoUrl' | 'accentColor'>>)
+    | null,
 ): PageChrome {
+  const accent = settings?.accentColor && HEX_COLOR.test(settings.accentColor) ? settings.accentColor : null;
+  const logo = settings?.logoUrl ?? null;
   return {
     pageName: settings?.pageName.trim() || 'Status',
     homeUrl: safeHttpUrl(settings?.homeUrl ?? null),
+    logoUrl: logo && isRootRelative(logo) ? logo : safeHttpUrl(logo),
+    accent: accent
+      ? { light: readableShade(accent, LIGHT_BACKGROUND), dark: readableShade(accent, DARK_BACKGROUND) }
+      : null,
     // A zone Intl does not know would make every date on the page throw.
     timeZone: settings && isValidTimeZone(settings.timeZone) ? settings.timeZone : 'UTC',
     locale: safeLocale(settings?.locale ?? 'en'),
@@ -128,6 +150,18 @@ export function safeHttpUrl(value: string | null): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The stylesheet text that applies the accent: `--link` and `--focus` in both themes. Only
+ * `#rrggbb` values reach it (pageChrome), so it cannot carry anything else into the page.
+ */
+export function accentCss(accent: NonNullable<PageChrome['accent']>): string {
+  // `html:root` outranks public.css's `:root`, whichever stylesheet comes first.
+  return (
+    `html:root{--link:${accent.light};--focus:${accent.light}}` +
+    `@media (prefers-color-scheme: dark){html:root{--link:${accent.dark};--focus:${accent.dark}}}`
+  );
 }
 
 function safeLocale(value: string): string {
