@@ -12,10 +12,11 @@
  *   npm run audit:lighthouse -- --desktop    # the desktop preset
  *   npm run audit:lighthouse -- --weight     # only the weight of `/` (no Lighthouse)
  *
- * Exits 1 when `/` scores under 100 or another page under 95 in any category.
+ * Each full report is kept as test-artifacts/lighthouse/<page>.json (open it in the
+ * Lighthouse viewer for the details). Exits 1 when `/` scores under 100 or another page under 95 in any category.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -76,8 +77,14 @@ async function main() {
   const pages = ['/', `/incidents/${incidentId}`, '/admin/login'];
   const rows: string[][] = [];
   let ok = true;
+  const reports = path.join(root, 'test-artifacts/lighthouse');
+  mkdirSync(reports, { recursive: true });
   for (const page of pages) {
-    const report = lighthouse(url + page, chrome);
+    const json = lighthouse(url + page, chrome);
+    const name =
+      page === '/' ? 'home' : page.startsWith('/incidents/') ? 'incident' : page.slice(1).replace(/\//g, '-');
+    writeFileSync(path.join(reports, `${name}.json`), json);
+    const report = JSON.parse(json) as Report;
     const scores = CATEGORIES.map((c) => Math.round((report.categories[c]?.score ?? 0) * 100));
     const failing = CATEGORIES.flatMap((c) =>
       report.categories[c].auditRefs
@@ -154,7 +161,7 @@ async function startVigie(env: Record<string, string>): Promise<string> {
   }
 }
 
-function lighthouse(url: string, chrome: string): Report {
+function lighthouse(url: string, chrome: string): string {
   const bin = path.join(root, 'node_modules/lighthouse/cli/index.js');
   const args = [
     bin,
@@ -166,13 +173,12 @@ function lighthouse(url: string, chrome: string): Report {
     `--chrome-flags=${CHROME_FLAGS.join(' ')}`,
     ...(values.desktop ? ['--preset=desktop'] : []),
   ];
-  const out = execFileSync(process.execPath, args, {
+  return execFileSync(process.execPath, args, {
     cwd: root,
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
     env: { ...process.env, CHROME_PATH: chrome },
   });
-  return JSON.parse(out) as Report;
 }
 
 try {
