@@ -13,7 +13,8 @@
  *   npm run audit:lighthouse -- --weight     # only the weight of `/` (no Lighthouse)
  *
  * Each full report is kept as test-artifacts/lighthouse/<page>.json (open it in the
- * Lighthouse viewer for the details). Exits 1 when `/` scores under 100 or another page under 95 in any category.
+ * Lighthouse viewer for the details). Exits 1 when `/` scores under 100 or another page under
+ * 95 in any category, but for the SEO of `/admin/login`, which is `noindex` on purpose.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -94,7 +95,9 @@ async function main() {
         .map((a) => `${a.title} (${Math.round((a.score ?? 0) * 100)})`),
     );
     const floor = page === '/' ? 100 : 95;
-    if (scores.some((s) => s < floor)) ok = false;
+    // The staff area is `noindex` on purpose, which fails SEO's heaviest audit: its SEO score is not held to the floor.
+    const held = CATEGORIES.map((c) => !(c === 'seo' && page.startsWith('/admin')));
+    if (scores.some((s, i) => held[i] && s < floor)) ok = false;
     rows.push([page.replace(incidentId, '{id}'), ...scores.map(String), [...new Set(failing)].join('; ') || '—']);
   }
   const head = ['page', ...CATEGORIES, 'failing audits'];
