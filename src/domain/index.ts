@@ -6,3 +6,4 @@ export * from './uptime.ts';
 export * from './templates.ts';
 export * from './time.ts';
 export * from './process.ts';
+export * from './color.ts';

@@ -38,6 +38,18 @@ export const optionalText = (max = 5_000) =>
 export const optionalUrl = () =>
   optionalText(2_000).refine((v) => v == null || isHttpUrl(v), 'Enter an http:// or https:// address');
 
+/** Optional http(s) or root-relative (`/logo.svg`) URL, e.g. an image: '' and null clear it. */
+export const optionalAssetUrl = () =>
+  optionalText(2_000).refine(
+    (v) => v == null || isHttpUrl(v) || isRootRelative(v),
+    'Enter an http:// or https:// address, or a path starting with /',
+  );
+
+/** `/path` on this site; `//host` (another site) and backslashes are not. */
+export function isRootRelative(value: string): boolean {
+  return /^\/(?![/\\])[^\s\\]*$/.test(value);
+}
+
 export function isHttpUrl(value: string): boolean {
   try {
     const url = new URL(value);

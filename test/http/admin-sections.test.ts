@@ -16,6 +16,7 @@ import { instantToZonedLocal } from '../../src/server/admin/maintenance.ts';
 import { createSession } from '../../src/server/auth/sessions.ts';
 import { templates } from '../../src/db/schema/index.ts';
 import { updateSettings } from '../../src/server/settings/service.ts';
+import { contrastRatio } from '../../src/domain/color.ts';
 import { createSubscriber } from '../../src/server/subscribers/service.ts';
 import { addUser, issueApiToken } from '../../src/server/users/service.ts';
 import { createWebhook } from '../../src/server/webhooks/service.ts';
@@ -770,6 +771,8 @@ describe('/admin/settings', () => {
     const bad = await a.post('/admin/settings', {
       page_name: '',
       home_url: 'javascript:alert(1)',
+      logo_url: 'javascript:alert(1)',
+      accent_color: 'red',
       time_zone: '+02:00',
       locale: 'en',
       email_from: '',
@@ -783,6 +786,9 @@ describe('/admin/settings', () => {
     expect(bad.status).toBe(422);
     expect(fieldError(bad.text, 'page_name')).toBe('Give the page a name');
     expect(fieldError(bad.text, 'home_url')).toBe('Enter an http:// or https:// address');
+    expect(fieldError(bad.text, 'logo_url')).toMatch(/or a path starting with \//);
+    expect(fieldError(bad.text, 'accent_color')).toMatch(/#rrggbb/);
+    expect(inputValue(bad.text, 'accent_color')).toBe('red');
     expect(fieldError(bad.text, 'time_zone')).toMatch(/time zone name/);
     expect(fieldError(bad.text, 'severity_definitions-1-description')).toBe('Describe this severity');
     expect(inputValue(bad.text, 'home_url')).toBe('javascript:alert(1)');
@@ -793,6 +799,8 @@ describe('/admin/settings', () => {
     const saved = await as.admin.post('/admin/settings', {
       page_name: 'Acme Status',
       home_url: 'https://acme.example',
+      logo_url: '/brand/logo.svg',
+      accent_color: '#FFE066',
       time_zone: TIME_ZONE,
       locale: 'en-GB',
       email_from: 'Acme Status <status@acme.example>',
@@ -809,6 +817,13 @@ describe('/admin/settings', () => {
     const home = await fetch(`${env.server.url}/`).then((r) => r.text());
     expect(home).toContain('Acme Status');
     expect(home).toContain('href="https://acme.example/"');
+    // The logo replaces the name (kept as its text alternative); the pale accent is darkened for the light theme.
+    expect(home).toContain('<img class="brand-logo" src="/brand/logo.svg" alt="Acme Status">');
+    const light = /html:root\{--link:(#[0-9a-f]{6});/.exec(home)?.[1];
+    expect(light).toBeDefined();
+    expect(light).not.toBe('#ffe066');
+    expect(contrastRatio(light!, '#f6f8fa')).toBeGreaterThanOrEqual(4.5);
+    expect(inputValue(saved.text, 'accent_color')).toBe('#ffe066');
   });
 });
 

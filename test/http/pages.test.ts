@@ -55,6 +55,22 @@ describe('the home page', () => {
     expect(html).toContain('<html lang="en"');
   });
 
+  it('draws the 90 days of a component as a few runs, a tooltip each, and lists the notable days for screen readers', async () => {
+    const { html } = await get('/');
+    const svg = /<svg class="bars" role="img" aria-label="REST API: [^"]*"[^>]*>(.*?)<\/svg>/.exec(html)?.[1] ?? '';
+    const runs = [...svg.matchAll(/<path class="tone-(\w+)" d="M(\d+) 17h(\d+)"><title>([^<]+)<\/title><\/path>/g)];
+    expect(runs.length).toBeGreaterThan(0);
+    expect(svg.replace(/<path[^>]*><title>[^<]*<\/title><\/path>/g, '')).toBe('');
+    // Far fewer elements than days, and the runs' dashes cover the 90 days end to end.
+    expect(runs.length).toBeLessThan(20);
+    expect(Number(runs.at(-1)![2]) + Number(runs.at(-1)![3])).toBe(90 * 5 - 2);
+    // Today: REST API is in partial outage, its own run with its own tooltip, and in the list.
+    const today = runs.at(-1)!;
+    expect(today[1]).toBe('partial');
+    expect(today[4]).toMatch(/: partial outage for .+, \d+(\.\d\d)?% uptime$/);
+    expect(html).toContain(`<li>${today[4]}</li>`);
+  });
+
   it('shows the public updates of the active incident with rendered Markdown, and the upcoming maintenance', async () => {
     const { html } = await get('/');
     expect(html).toContain('<strong>elevated error rates</strong>');

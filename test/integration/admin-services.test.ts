@@ -284,6 +284,8 @@ describe('page settings', () => {
         updateSettings(db(), admin, {
           pageName: ' ',
           homeUrl: 'javascript:alert(1)',
+          logoUrl: '//elsewhere.example/logo.png',
+          accentColor: 'blue',
           timeZone: '+02:00',
           locale: 'not a locale!',
           emailFrom: 'nobody',
@@ -297,6 +299,8 @@ describe('page settings', () => {
     ).toEqual({
       page_name: 'Give the page a name',
       home_url: 'Enter an http:// or https:// address',
+      logo_url: 'Enter an http:// or https:// address, or a path starting with /',
+      accent_color: 'Enter a colour as #rrggbb, e.g. #0a66c2',
       time_zone: 'Use a time zone name such as Europe/Paris or UTC (not an offset)',
       locale: 'Enter a locale such as en or fr-FR',
       email_from: expect.stringContaining('Enter an address like'),
@@ -317,6 +321,8 @@ describe('page settings', () => {
     const saved = await updateSettings(db(), admin, {
       pageName: '  Acme Status ',
       homeUrl: 'https://acme.example',
+      logoUrl: '/brand/logo.svg',
+      accentColor: '#0A66C2',
       timeZone: 'Europe/Paris',
       locale: 'en-gb',
       emailFrom: 'Acme Status <status@acme.example>',
@@ -325,6 +331,8 @@ describe('page settings', () => {
     expect(saved).toMatchObject({
       pageName: 'Acme Status',
       homeUrl: 'https://acme.example',
+      logoUrl: '/brand/logo.svg',
+      accentColor: '#0a66c2',
       timeZone: 'Europe/Paris',
       locale: 'en-GB',
       emailFrom: 'Acme Status <status@acme.example>',
@@ -341,8 +349,13 @@ describe('page settings', () => {
     expect((await db().select().from(outbox).where(eq(outbox.topic, 'snapshot.invalidate'))).length).toBe(queued + 1);
 
     // Definitions equal to the defaults are stored as "the defaults"; '' clears the link.
-    const reset = await updateSettings(db(), admin, { homeUrl: '', severityDefinitions: defaultSeverityDefinitions() });
-    expect(reset).toMatchObject({ homeUrl: null, severityDefinitions: null });
+    const reset = await updateSettings(db(), admin, {
+      homeUrl: '',
+      logoUrl: '',
+      accentColor: null,
+      severityDefinitions: defaultSeverityDefinitions(),
+    });
+    expect(reset).toMatchObject({ homeUrl: null, logoUrl: null, accentColor: null, severityDefinitions: null });
     // Saving the same values again records nothing.
     const count = (await db().select().from(auditLog).where(eq(auditLog.action, 'settings.update'))).length;
     await updateSettings(db(), admin, { pageName: 'Acme Status' });

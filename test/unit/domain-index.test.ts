@@ -28,6 +28,8 @@ describe('src/domain/index.ts', () => {
       'isValidTimeZone',
       'monthKey',
       'parseMonthKey',
+      'contrastRatio',
+      'readableShade',
     ]) {
       expect(domain, name).toHaveProperty(name);
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Settings } from '../../src/server/settings/queries.ts';
+import { contrastRatio } from '../../src/domain/color.ts';
 import type {
   ComponentView,
   GroupView,
@@ -28,6 +29,7 @@ import {
   maintenanceWindow,
   MAX_HISTORY_PAGE,
   pageChrome,
+  accentCss,
   parseHistoryPage,
   postmortemView,
   PUBLIC_VIEW,
@@ -249,6 +251,24 @@ describe('buildUptimeBars', () => {
     expect(bars.notable).toEqual(['Dec 16, 2025 to Mar 4, 2026: no data', partial.label]);
   });
 
+  it('merges clean and no-data stretches into runs, each trouble day its own', () => {
+    const c = component({ id: 'c1', createdAt: new Date(now.getTime() - 10 * DAY) });
+    const history = [
+      { componentId: 'c1', status: 'operational' as const, at: c.createdAt },
+      { componentId: 'c1', status: 'partial_outage' as const, at: new Date('2026-03-13T10:00:00Z') },
+      { componentId: 'c1', status: 'operational' as const, at: new Date('2026-03-13T12:00:00Z') },
+    ];
+    const bars = buildUptimeBars([c], history, { now, timeZone: 'UTC' }).get('c1')!;
+    expect(bars.runs).toEqual([
+      { start: 0, length: 79, tone: 'none', label: 'Dec 16, 2025 to Mar 4, 2026: no data' },
+      { start: 79, length: 8, tone: 'ok', label: 'Mar 5, 2026 to Mar 12, 2026: operational, 100% uptime' },
+      { start: 87, length: 1, tone: 'partial', label: 'Mar 13, 2026: partial outage for 2 h, 97.50% uptime' },
+      { start: 88, length: 2, tone: 'ok', label: 'Mar 14, 2026 to Mar 15, 2026: operational, 100% uptime' },
+    ]);
+    // Together the runs cover every day once, in order.
+    expect(bars.runs.reduce((n, r) => (r.start === n ? n + r.length : NaN), 0)).toBe(90);
+  });
+
   it('counts days before the start date as no data, and skips components without showcase', () => {
     const shown = component({ id: 'a', startDate: '2026-03-10' });
     const hidden = component({ id: 'b', showcase: false });
@@ -455,16 +475,42 @@ describe('incidents on the internal page', () => {
 
 describe('page chrome and components', () => {
   it('falls back to safe defaults', () => {
-    expect(pageChrome(null)).toEqual({ pageName: 'Status', homeUrl: null, timeZone: 'UTC', locale: 'en' });
+    const defaults = { pageName: 'Status', homeUrl: null, timeZone: 'UTC', locale: 'en', logoUrl: null, accent: null };
+    expect(pageChrome(null)).toEqual(defaults);
     const chrome = pageChrome(
-      settings({ pageName: '  ', timeZone: 'Mars/Olympus', homeUrl: 'javascript:alert(1)', locale: 'not a locale!' }),
+      settings({
+        pageName: '  ',
+        timeZone: 'Mars/Olympus',
+        homeUrl: 'javascript:alert(1)',
+        locale: 'not a locale!',
+        logoUrl: 'javascript:alert(1)',
+        accentColor: 'red;}body{display:none',
+      }),
     );
-    expect(chrome).toEqual({ pageName: 'Status', homeUrl: null, timeZone: 'UTC', locale: 'en' });
+    expect(chrome).toEqual(defaults);
+    expect(pageChrome(settings({ logoUrl: '//evil.example/x.png' })).logoUrl).toBeNull();
     expect(pageChrome(settings({ homeUrl: 'https://acme.example', timeZone: 'Europe/Paris' }))).toMatchObject({
       homeUrl: 'https://acme.example/',
       timeZone: 'Europe/Paris',
     });
     expect(safeHttpUrl('mailto:ops@acme.example')).toBeNull();
+  });
+
+  it('takes the logo and a readable accent from the settings', () => {
+    expect(pageChrome(settings({ logoUrl: '/brand/logo.svg' })).logoUrl).toBe('/brand/logo.svg');
+    expect(pageChrome(settings({ logoUrl: 'https://cdn.acme.example/logo.png' })).logoUrl).toBe(
+      'https://cdn.acme.example/logo.png',
+    );
+    // Dark enough for the light theme as it is; lightened for the dark theme.
+    const navy = pageChrome(settings({ accentColor: '#0a3d91' })).accent!;
+    expect(navy.light).toBe('#0a3d91');
+    expect(contrastRatio(navy.dark, '#151b23')).toBeGreaterThanOrEqual(4.5);
+    // A pale yellow is darkened for the light theme.
+    const yellow = pageChrome(settings({ accentColor: '#ffe066' })).accent!;
+    expect(contrastRatio(yellow.light, '#f6f8fa')).toBeGreaterThanOrEqual(4.5);
+    expect(accentCss(navy)).toBe(
+      `html:root{--link:#0a3d91;--focus:#0a3d91}@media (prefers-color-scheme: dark){html:root{--link:${navy.dark};--focus:${navy.dark}}}`,
+    );
   });
 
   it('opens a group unless collapsed, and always when something in it is wrong', () => {

@@ -1,6 +1,6 @@
 /**
- * The admin page of page settings (/admin/settings, admin only): name, home link, time
- * zone, locale, sender address, and the Sev 1-3 definitions (label, description, examples,
+ * The admin page of page settings (/admin/settings, admin only): name, home link, logo and
+ * accent colour, time zone, locale, sender address, and the Sev 1-3 definitions (label, description, examples,
  * expected response) responders read when they choose a severity.
  */
 import type { Db } from '../../db/client.ts';
@@ -17,7 +17,16 @@ const SEVERITY_FIELDS = SEVERITIES.flatMap((s) => [
   `severity_definitions.${s}.examples`,
   `severity_definitions.${s}.response`,
 ]);
-export const SETTINGS_FIELDS = ['page_name', 'home_url', 'time_zone', 'locale', 'email_from', ...SEVERITY_FIELDS];
+export const SETTINGS_FIELDS = [
+  'page_name',
+  'home_url',
+  'logo_url',
+  'accent_color',
+  'time_zone',
+  'locale',
+  'email_from',
+  ...SEVERITY_FIELDS,
+];
 
 export type SettingsView = {
   form: FormState;
@@ -49,6 +58,9 @@ export function loadSettingsPage(db: Db, caller: Caller, request: Request): Prom
         await updateSettings(db, caller, {
           pageName: values.page_name,
           homeUrl: values.home_url,
+          // A form from before these fields existed leaves the branding as it is.
+          logoUrl: form.has('logo_url') ? values.logo_url : undefined,
+          accentColor: form.has('accent_color') ? values.accent_color : undefined,
           timeZone: values.time_zone,
           locale: values.locale,
           emailFrom: values.email_from,
@@ -71,6 +83,8 @@ function settingsValues(s: Settings): Record<string, string> {
   return {
     page_name: s.pageName,
     home_url: s.homeUrl ?? '',
+    logo_url: s.logoUrl ?? '',
+    accent_color: s.accentColor ?? '',
     time_zone: s.timeZone,
     locale: s.locale,
     email_from: s.emailFrom ?? '',

@@ -1,15 +1,16 @@
 /**
- * Page settings ('settings:manage': admin): the page's name, home link, time zone, locale,
- * sender address and the written severity definitions. One row (see getSettings).
+ * Page settings ('settings:manage': admin): the page's name, home link, branding (logo and
+ * accent colour), time zone, locale, sender address and the written severity definitions. One row (see getSettings).
  */
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/client.ts';
 import { settings, type SeverityDefinitions } from '../../db/schema/index.ts';
+import { HEX_COLOR } from '../../domain/color.ts';
 import { DEFAULT_SEVERITY_DEFINITIONS } from '../../domain/severity.ts';
 import { isValidTimeZone } from '../../domain/time.ts';
 import { recordAudit } from '../audit/service.ts';
-import { nameField, optionalText, optionalUrl } from '../fields.ts';
+import { nameField, optionalAssetUrl, optionalText, optionalUrl } from '../fields.ts';
 import { enqueue } from '../outbox/service.ts';
 import { authorize, changes, invalid, parseInput, type Caller } from '../services.ts';
 import { getSettings, type Settings } from './queries.ts';
@@ -52,6 +53,12 @@ export const UpdateSettingsSchema = z.object({
   pageName: nameField('page', 100).optional(),
   /** The company's own site, linked from the header; http(s) only. '' or null removes it. */
   homeUrl: optionalUrl(),
+  /** Shown in the header instead of the name: http(s) or a path on this site. '' or null removes it. */
+  logoUrl: optionalAssetUrl(),
+  /** The colour of links and buttons, `#rrggbb` (stored lowercase). '' or null restores Vigie's own. */
+  accentColor: optionalText(7)
+    .refine((v) => v == null || HEX_COLOR.test(v), 'Enter a colour as #rrggbb, e.g. #0a66c2')
+    .transform((v) => v?.toLowerCase() ?? v),
   /** An IANA zone: dates, the uptime days and the maintenance forms use it. */
   timeZone: z
     .string({ error: 'Choose a time zone' })
@@ -153,7 +160,7 @@ export async function updateSettings(db: Db, caller: Caller, input: UpdateSettin
     const diff = changes(settingsAudit(before), settingsAudit(row));
     if (Object.keys(diff.after).length) {
       await recordAudit(tx, caller, 'settings.update', { type: 'settings', id: '1' }, diff);
-      // The name, link, zone and locale are on every public page.
+      // The name, link, branding, zone and locale are on every public page.
       await enqueue(tx, 'snapshot.invalidate', {});
     }
     return row;
@@ -164,6 +171,8 @@ function settingsAudit(s: Settings): Record<string, unknown> {
   return {
     pageName: s.pageName,
     homeUrl: s.homeUrl,
+    logoUrl: s.logoUrl,
+    accentColor: s.accentColor,
     timeZone: s.timeZone,
     locale: s.locale,
     emailFrom: s.emailFrom,

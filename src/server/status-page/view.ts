@@ -6,6 +6,7 @@
  * and keeps the pages to "load, check, render".
  */
 import type { SeverityDefinitions } from '../../db/schema/settings.ts';
+import { HEX_COLOR, readableShade } from '../../domain/color.ts';
 import type { ComponentStatus, Impact, ImpactScope, IncidentKind, Severity } from '../../domain/enums.ts';
 import { channelTopic, INCIDENT_ROLE_DEFINITIONS, incidentKey } from '../../domain/process.ts';
 import { severityLabel, severityToImpact } from '../../domain/severity.ts';
@@ -32,6 +33,7 @@ import {
   type DayWindow,
   type UptimeDay,
 } from '../../domain/uptime.ts';
+import { isRootRelative } from '../fields.ts';
 import { renderMarkdown } from '../markdown.ts';
 import type { Settings } from '../settings/queries.ts';
 import type {
@@ -105,15 +107,35 @@ export type PageChrome = {
   timeZone: string;
   /** A locale Intl accepts, for dates and `<html lang>`. */
   locale: string;
+  /** The header's logo: http(s) or a path on this site, never another scheme. */
+  logoUrl: string | null;
+  /**
+   * The accent colour for links and buttons, as shades readable (4.5:1) on the light and the
+   * dark theme's backgrounds; null keeps Vigie's own colours.
+   */
+  accent: { light: string; dark: string } | null;
 };
 
-/** The name, link, zone and locale the layout shows; defaults when settings are unavailable (500 page). */
+// The lightest background links sit on in the light theme, and the darkest-text one in the dark (public.css).
+const LIGHT_BACKGROUND = '#f6f8fa';
+const DARK_BACKGROUND = '#151b23';
+
+/** The name, link, branding, zone and locale the layout shows; defaults when settings are unavailable (500 page). */
 export function pageChrome(
-  settings: Pick<Settings, 'pageName' | 'homeUrl' | 'timeZone' | 'locale'> | null,
+  settings:
+    | (Pick<Settings, 'pageName' | 'homeUrl' | 'timeZone' | 'locale'> &
+        Partial<Pick<Settings, 'logoUrl' | 'accentColor'>>)
+    | null,
 ): PageChrome {
+  const accent = settings?.accentColor && HEX_COLOR.test(settings.accentColor) ? settings.accentColor : null;
+  const logo = settings?.logoUrl ?? null;
   return {
     pageName: settings?.pageName.trim() || 'Status',
     homeUrl: safeHttpUrl(settings?.homeUrl ?? null),
+    logoUrl: logo && isRootRelative(logo) ? logo : safeHttpUrl(logo),
+    accent: accent
+      ? { light: readableShade(accent, LIGHT_BACKGROUND), dark: readableShade(accent, DARK_BACKGROUND) }
+      : null,
     // A zone Intl does not know would make every date on the page throw.
     timeZone: settings && isValidTimeZone(settings.timeZone) ? settings.timeZone : 'UTC',
     locale: safeLocale(settings?.locale ?? 'en'),
@@ -128,6 +150,18 @@ export function safeHttpUrl(value: string | null): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The stylesheet text that applies the accent: `--link` and `--focus` in both themes. Only
+ * `#rrggbb` values reach it (pageChrome), so it cannot carry anything else into the page.
+ */
+export function accentCss(accent: NonNullable<PageChrome['accent']>): string {
+  // `html:root` outranks public.css's `:root`, whichever stylesheet comes first.
+  return (
+    `html:root{--link:${accent.light};--focus:${accent.light}}` +
+    `@media (prefers-color-scheme: dark){html:root{--link:${accent.dark};--focus:${accent.dark}}}`
+  );
 }
 
 function safeLocale(value: string): string {
@@ -219,8 +253,23 @@ export type UptimeBar = {
   label: string;
 };
 
+/**
+ * Consecutive days drawn as one element with one tooltip: a run of clean days (operational,
+ * 100%) or of days with no data; every other day is a run of one with its own label.
+ */
+export type UptimeRun = {
+  /** Index of the run's first day in `days`. */
+  start: number;
+  length: number;
+  tone: Tone;
+  /** The day's label, or "Oct 1, 2026 to Nov 2, 2026: operational, 100% uptime" for a run. */
+  label: string;
+};
+
 export type UptimeBarsView = {
   days: UptimeBar[];
+  /** What the page draws: `days` with clean and no-data stretches merged. */
+  runs: UptimeRun[];
   uptime: number | null;
   /** "99.98% uptime", or "No data yet". */
   uptimeText: string;
@@ -279,21 +328,23 @@ function barsView(days: UptimeDay[], uptime: number | null, dayCount: number, lo
     label: dayLabel(d, locale),
   }));
   const notable: string[] = [];
+  const runs: UptimeRun[] = [];
   let troubled = 0;
   for (let i = 0; i < days.length; i++) {
     const d = days[i];
-    if (d.status === 'no_data') {
+    if (d.status === 'no_data' || isCleanDay(d)) {
       let j = i;
-      while (j + 1 < days.length && days[j + 1].status === 'no_data') j++;
-      notable.push(
-        j === i
-          ? `${calendarDate(d.date, locale)}: no data`
-          : `${calendarDate(d.date, locale)} to ${calendarDate(days[j].date, locale)}: no data`,
-      );
+      const same = d.status === 'no_data' ? (x: UptimeDay) => x.status === 'no_data' : isCleanDay;
+      while (j + 1 < days.length && same(days[j + 1])) j++;
+      // "Oct 1, 2026 to " + the last day's own label: "Nov 3, 2026: no data".
+      const label = j === i ? bars[i].label : `${calendarDate(d.date, locale)} to ${bars[j].label}`;
+      runs.push({ start: i, length: j - i + 1, tone: bars[i].tone, label });
+      if (d.status === 'no_data') notable.push(label);
       i = j;
-    } else if (d.status !== 'operational') {
-      if (d.status !== 'under_maintenance') troubled++;
-      notable.push(bars[i].label);
+    } else {
+      runs.push({ start: i, length: 1, tone: bars[i].tone, label: bars[i].label });
+      if (d.status !== 'operational' && d.status !== 'under_maintenance') troubled++;
+      if (d.status !== 'operational') notable.push(bars[i].label);
     }
   }
   const uptimeText = uptime === null ? 'No data yet' : `${formatUptime(uptime)} uptime`;
@@ -307,7 +358,12 @@ function barsView(days: UptimeDay[], uptime: number | null, dayCount: number, lo
     uptime === null
       ? `No uptime data for the last ${dayCount} days yet.`
       : `${formatUptime(uptime)} uptime over the last ${dayCount} days, ${trouble}.`;
-  return { days: bars, uptime, uptimeText, summary, notable };
+  return { days: bars, runs, uptime, uptimeText, summary, notable };
+}
+
+// An operational day at 100% says nothing its neighbours do not: such days merge into one run.
+function isCleanDay(d: UptimeDay): boolean {
+  return d.status === 'operational' && d.uptime === 1;
 }
 
 function dayLabel(d: UptimeDay, locale: string): string {
