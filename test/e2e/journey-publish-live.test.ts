@@ -83,6 +83,10 @@ test('a customer sees a newly published incident appear without reloading', asyn
   await comms.getByRole('button', { name: 'Continue' }).click();
   await comms.locator('[data-preview="page"]').waitFor();
   await expect(comms.locator('[data-preview="page"]').textContent()).resolves.toContain(NAME);
+  // The email's HTML, rendered in its sandboxed frame.
+  await expect(comms.frameLocator('iframe.email-frame').locator('body').textContent()).resolves.toContain(
+    'We are looking into problems with Dashboard',
+  );
   await captureBoth(comms, 'journey-publish-2-preview');
   await expectAccessible(comms, 'incident preview');
   // Nothing is public before Publish.
