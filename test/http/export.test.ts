@@ -56,6 +56,8 @@ describe('vigie export', () => {
       'feed.rss',
       `components/${s.components.rest.id}/feed.rss`,
       'favicon.svg',
+      // The script /index.html loads to stay current: a mirror without it would answer 404.
+      'live.js',
     ]) {
       expect(existsSync(path.join(out, file)), file).toBe(true);
     }

@@ -31,6 +31,7 @@ export const FIXED_PATHS = [
   '/feed.rss',
   '/badge.svg',
   '/embed.js',
+  '/live.js',
   '/favicon.svg',
   '/',
   '/history',
