@@ -455,16 +455,38 @@ describe('incidents on the internal page', () => {
 
 describe('page chrome and components', () => {
   it('falls back to safe defaults', () => {
-    expect(pageChrome(null)).toEqual({ pageName: 'Status', homeUrl: null, timeZone: 'UTC', locale: 'en' });
+    const defaults = {
+      pageName: 'Status',
+      homeUrl: null,
+      timeZone: 'UTC',
+      locale: 'en',
+      lang: 'en',
+      defaultLang: 'en',
+    };
+    expect(pageChrome(null)).toEqual(defaults);
     const chrome = pageChrome(
       settings({ pageName: '  ', timeZone: 'Mars/Olympus', homeUrl: 'javascript:alert(1)', locale: 'not a locale!' }),
     );
-    expect(chrome).toEqual({ pageName: 'Status', homeUrl: null, timeZone: 'UTC', locale: 'en' });
+    expect(chrome).toEqual(defaults);
     expect(pageChrome(settings({ homeUrl: 'https://acme.example', timeZone: 'Europe/Paris' }))).toMatchObject({
       homeUrl: 'https://acme.example/',
       timeZone: 'Europe/Paris',
     });
     expect(safeHttpUrl('mailto:ops@acme.example')).toBeNull();
+  });
+
+  it("negotiates the reader's language, the page's locale giving the default", () => {
+    const fr = settings({ locale: 'fr-CA' });
+    expect(pageChrome(fr)).toMatchObject({ lang: 'fr', defaultLang: 'fr', locale: 'fr-CA' });
+    expect(pageChrome(fr, { acceptLanguage: 'en-US,en;q=0.9' })).toMatchObject({ lang: 'en', locale: 'en' });
+    const en = settings({ locale: 'en-GB' });
+    expect(pageChrome(en, { acceptLanguage: 'fr-FR' })).toMatchObject({ lang: 'fr', defaultLang: 'en', locale: 'fr' });
+    expect(pageChrome(en, { acceptLanguage: 'fr-FR', cookie: 'vigie_lang=en' })).toMatchObject({
+      lang: 'en',
+      locale: 'en-GB',
+    });
+    // A language Vigie does not speak falls back to English, dates and <html lang> included.
+    expect(pageChrome(settings({ locale: 'de-DE' }))).toMatchObject({ lang: 'en', locale: 'en' });
   });
 
   it('opens a group unless collapsed, and always when something in it is wrong', () => {

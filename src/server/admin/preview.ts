@@ -11,7 +11,8 @@ import { sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../../db/client.ts';
 import type { AnyIncidentStatus, ComponentStatus, Severity } from '../../domain/enums.ts';
 import { impactOf } from '../../domain/severity.ts';
-import { anyIncidentStatusLabel, componentStatusLabel } from '../../domain/status.ts';
+import { componentStatusLabel } from '../../domain/status.ts';
+import { messages, type Lang } from '../../i18n/index.ts';
 import { buildFeed } from '../feed/rss.ts';
 import { markdownToText, renderMarkdown } from '../markdown.ts';
 import { reachable, wantsAnyOf } from '../notify/fanout.ts';
@@ -184,9 +185,11 @@ export function emailSubject(
   incidentName: string,
   status: AnyIncidentStatus | { label: string },
   severity: Severity | null,
+  lang: Lang = 'en',
 ) {
-  const label = typeof status === 'string' ? anyIncidentStatusLabel(status) : status.label;
-  return `[${pageName}] ${severity === 1 ? '[Sev 1] ' : ''}${incidentName} — ${label}`;
+  const t = messages(lang);
+  const label = typeof status === 'string' ? t(`status.${status}`) : status.label;
+  return `[${pageName}] ${severity === 1 ? `${t('email.sev1')} ` : ''}${incidentName} — ${label}`;
 }
 
 export type EmailInput = {
@@ -202,28 +205,33 @@ export type EmailInput = {
   unsubscribeUrl: string;
   /** The subscriber's /subscribe/manage link, shown next to "Unsubscribe" when given. */
   manageUrl?: string;
+  /** The language of the subscriber (what they subscribed in); English without. */
+  lang?: Lang;
 };
 
 export function renderEmail(input: EmailInput): PublicationPreview['email'] {
-  const status = typeof input.status === 'string' ? anyIncidentStatusLabel(input.status) : input.status.label;
-  const subject = emailSubject(input.pageName, input.incidentName, input.status, input.severity);
-  const footer = `You receive this because you subscribed to updates from ${input.pageName}.`;
+  const lang = input.lang ?? 'en';
+  const t = messages(lang);
+  const status = typeof input.status === 'string' ? t(`status.${input.status}`) : input.status.label;
+  const subject = emailSubject(input.pageName, input.incidentName, input.status, input.severity, lang);
+  const footer = t('email.footer', { page: input.pageName });
+  const affected = input.affected.length ? t('email.affected', { list: input.affected.join(', ') }) : null;
   const text = [
     input.incidentName,
     `${status} — ${input.time}`,
     '',
     markdownToText(input.body),
-    ...(input.affected.length ? ['', `Affected components: ${input.affected.join(', ')}`] : []),
+    ...(affected ? ['', affected] : []),
     '',
-    `Follow this incident: ${input.incidentUrl}`,
+    t('email.followLine', { url: input.incidentUrl }),
     '',
     '--',
     footer,
-    ...(input.manageUrl ? [`Manage your subscription: ${input.manageUrl}`] : []),
-    `Unsubscribe: ${input.unsubscribeUrl}`,
+    ...(input.manageUrl ? [t('email.manageLine', { url: input.manageUrl })] : []),
+    t('email.unsubscribeLine', { url: input.unsubscribeUrl }),
   ].join('\n');
   const e = escapeHtml;
-  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${e(subject)}</title></head><body style="margin:0;padding:24px;background:#f6f8fa;font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1f2328"><div style="max-width:560px;margin:0 auto;background:#fff;border:1px solid #d1d9e0;border-radius:10px;padding:24px"><p style="margin:0 0 8px;color:#59636e;font-size:14px">${e(input.pageName)}</p><h1 style="margin:0 0 8px;font-size:20px">${e(input.incidentName)}</h1><p style="margin:0 0 16px"><strong>${e(status)}</strong> <span style="color:#59636e">— ${e(input.time)}</span></p>${renderMarkdown(input.body)}${input.affected.length ? `<p style="color:#59636e;font-size:14px">Affected components: ${e(input.affected.join(', '))}</p>` : ''}<p><a href="${e(input.incidentUrl)}">Follow this incident</a></p></div><p style="max-width:560px;margin:16px auto 0;color:#59636e;font-size:13px">${e(footer)} ${input.manageUrl ? `<a href="${e(input.manageUrl)}">Manage your subscription</a> · ` : ''}<a href="${e(input.unsubscribeUrl)}">Unsubscribe</a></p></body></html>`;
+  const html = `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><title>${e(subject)}</title></head><body style="margin:0;padding:24px;background:#f6f8fa;font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1f2328"><div style="max-width:560px;margin:0 auto;background:#fff;border:1px solid #d1d9e0;border-radius:10px;padding:24px"><p style="margin:0 0 8px;color:#59636e;font-size:14px">${e(input.pageName)}</p><h1 style="margin:0 0 8px;font-size:20px">${e(input.incidentName)}</h1><p style="margin:0 0 16px"><strong>${e(status)}</strong> <span style="color:#59636e">— ${e(input.time)}</span></p>${renderMarkdown(input.body)}${affected ? `<p style="color:#59636e;font-size:14px">${e(affected)}</p>` : ''}<p><a href="${e(input.incidentUrl)}">${e(t('email.follow'))}</a></p></div><p style="max-width:560px;margin:16px auto 0;color:#59636e;font-size:13px">${e(footer)} ${input.manageUrl ? `<a href="${e(input.manageUrl)}">${e(t('email.manage'))}</a> · ` : ''}<a href="${e(input.unsubscribeUrl)}">${e(t('email.unsubscribe'))}</a></p></body></html>`;
   return { subject, text, html };
 }
 

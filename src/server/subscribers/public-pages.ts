@@ -5,6 +5,7 @@
  * tokens are ordinary answers (400/410), never errors.
  */
 import type { Db } from '../../db/client.ts';
+import { preferenceOf } from '../../i18n/index.ts';
 import type { App } from '../app.ts';
 import { ValidationError } from '../errors.ts';
 import { getSettings } from '../settings/queries.ts';
@@ -40,7 +41,7 @@ export async function loadSubscribePage(
   request: Request,
   ip: string,
 ): Promise<SubscribePage> {
-  const chrome = pageChrome(await getSettings(app.db));
+  const chrome = pageChrome(await getSettings(app.db), preferenceOf(request));
   const page: SubscribePage = {
     chrome,
     status: 200,
@@ -62,6 +63,8 @@ export async function loadSubscribePage(
         ip,
         siteUrl: app.config.siteUrl,
         pageName: chrome.pageName,
+        // The language the page was read in: the subscriber's emails will be in it.
+        lang: chrome.lang,
       });
       page.sentTo = done.email;
       return page;
@@ -92,7 +95,7 @@ export type TokenPage = {
 
 /** GET asks (link scanners follow GETs, so nothing happens yet); POST confirms. */
 export async function loadConfirmPage(db: Db, request: Request, url: URL): Promise<TokenPage> {
-  const chrome = pageChrome(await getSettings(db));
+  const chrome = pageChrome(await getSettings(db), preferenceOf(request));
   const token = url.searchParams.get('token') ?? '';
   if (request.method !== 'POST') {
     const check = await checkConfirmToken(db, token);
@@ -106,7 +109,7 @@ export async function loadConfirmPage(db: Db, request: Request, url: URL): Promi
 
 /** GET asks; POST unsubscribes, whatever the body (RFC 8058 one-click sends `List-Unsubscribe=One-Click`). */
 export async function loadUnsubscribePage(db: Db, request: Request, url: URL): Promise<TokenPage> {
-  const chrome = pageChrome(await getSettings(db));
+  const chrome = pageChrome(await getSettings(db), preferenceOf(request));
   const token = url.searchParams.get('token') ?? '';
   if (request.method !== 'POST') {
     const known = await manageTokenExists(db, token);
@@ -154,7 +157,7 @@ export async function loadManagePage(
   ip: string,
 ): Promise<ManagePage> {
   const { db } = app;
-  const chrome = pageChrome(await getSettings(db));
+  const chrome = pageChrome(await getSettings(db), preferenceOf(request));
   const token = url.searchParams.get('token') ?? '';
   const page: ManagePage = {
     chrome,
@@ -180,6 +183,7 @@ export async function loadManagePage(
           ip,
           siteUrl: app.config.siteUrl,
           pageName: chrome.pageName,
+          lang: chrome.lang,
         });
         if (done.status === 'sent') page.state = 'resubscribe-sent';
         else if (done.status === 'suppressed') page.state = 'suppressed';
