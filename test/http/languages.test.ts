@@ -107,6 +107,13 @@ describe('the public page in the reader’s language', () => {
     expect(missing.text).toContain('Page introuvable');
     const subscribe = await get('/subscribe', FR);
     expect(subscribe.text).toContain('Recevoir les mises à jour par e-mail');
+    const refused = await fetch(`${server.url}/subscribe`, {
+      method: 'POST',
+      body: new URLSearchParams({ email: 'not an address' }),
+      headers: { origin: server.url, ...FR },
+    });
+    expect(refused.status).toBe(422);
+    expect(await refused.text()).toContain('Saisissez une adresse e-mail valide');
   });
 
   it('shows a switcher that works without JavaScript and only goes back to this site', async () => {
@@ -166,6 +173,8 @@ describe('emails in the subscriber’s language', () => {
     expect(decodeHeader(frConfirm.headers.subject)).toBe('Confirmez votre abonnement à l’état des services Vigie');
     expect(frConfirm.text).toContain('tous les composants');
     expect(frConfirm.html).toContain('Confirmer votre abonnement');
+    const manage = await get(`/subscribe/manage?token=${linkToken(frConfirm.text, `${SITE}/subscribe/confirm`)}`, FR);
+    expect(manage.text).toContain('Ce lien est invalide ou a expiré');
     const enConfirm = await confirm('ann@example.com');
     expect(decodeHeader(enConfirm.headers.subject)).toBe('Confirm your subscription to Vigie status');
 

@@ -31,7 +31,7 @@ import {
   subscribers,
 } from '../../db/schema/index.ts';
 import type { AnyIncidentStatus, Severity } from '../../domain/enums.ts';
-import { languageOf, LANGUAGES } from '../../i18n/index.ts';
+import { languageOf, LANGUAGES, messages } from '../../i18n/index.ts';
 import { reminderContent } from '../maintenances/reminder-email.ts';
 import { renderEmail } from '../admin/preview.ts';
 import { hashSecret } from '../ids.ts';
@@ -545,7 +545,12 @@ async function messageContent(
       status: content.update.status,
       body: content.update.body,
       time: timeView(content.update.displayAt, chrome).text,
-      affected: content.affected.map((a) => `${a.name}: ${componentStatusText(a.status, chrome.lang)}`),
+      affected: content.affected.map((a) =>
+        messages(chrome.lang)('incident.componentStatus', {
+          name: a.name,
+          status: componentStatusText(a.status, chrome.lang),
+        }),
+      ),
     }
   );
 }

@@ -537,7 +537,14 @@ export function updateItem(u: UpdateView, incident: Pick<IncidentView, 'impact'>
     time: timeView(u.displayAt, chrome),
     html: renderMarkdown(u.body),
     affected: u.affected.length
-      ? u.affected.map((a) => `${a.name}: ${componentStatusText(a.newStatus, lang)}`).join(', ')
+      ? u.affected
+          .map((a) =>
+            messages(lang)('incident.componentStatus', {
+              name: a.name,
+              status: componentStatusText(a.newStatus, lang),
+            }),
+          )
+          .join(', ')
       : null,
   };
 }

@@ -5,7 +5,8 @@
  * tokens are ordinary answers (400/410), never errors.
  */
 import type { Db } from '../../db/client.ts';
-import { preferenceOf } from '../../i18n/index.ts';
+import { en } from '../../i18n/en.ts';
+import { messages, preferenceOf, type Lang, type MessageKey } from '../../i18n/index.ts';
 import type { App } from '../app.ts';
 import { ValidationError } from '../errors.ts';
 import { getSettings } from '../settings/queries.ts';
@@ -71,10 +72,10 @@ export async function loadSubscribePage(
     } catch (err) {
       if (err instanceof ValidationError) {
         page.status = 422;
-        page.errors = Object.keys(err.fields).length ? err.fields : { _: err.message };
+        page.errors = translateErrors(Object.keys(err.fields).length ? err.fields : { _: err.message }, chrome.lang);
       } else if (err instanceof TooManyRequestsError) {
         page.status = 429;
-        page.errors = { _: err.message };
+        page.errors = translateErrors({ _: err.message }, chrome.lang);
         page.retryAfterSeconds = err.retryAfterSeconds;
       } else throw err;
     }
@@ -190,7 +191,7 @@ export async function loadManagePage(
       } catch (err) {
         if (!(err instanceof TooManyRequestsError)) throw err;
         page.status = 429;
-        page.errors = { _: err.message };
+        page.errors = translateErrors({ _: err.message }, chrome.lang);
         page.retryAfterSeconds = err.retryAfterSeconds;
       }
       if (page.state === 'form') page.groups = await loadSubscribeOptions(db);
@@ -215,16 +216,13 @@ export async function loadManagePage(
       page.state = result.status;
       page.status = 409;
       page.errors = {
-        _:
-          result.status === 'unsubscribed'
-            ? 'You are unsubscribed, so there is nothing to change: subscribe again first.'
-            : 'Emails to this address could not be delivered, so there is nothing to change.',
+        _: messages(chrome.lang)(result.status === 'unsubscribed' ? 'form.unsubscribed' : 'form.suppressed'),
       };
       return page;
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       page.status = 422;
-      page.errors = Object.keys(err.fields).length ? err.fields : { _: err.message };
+      page.errors = translateErrors(Object.keys(err.fields).length ? err.fields : { _: err.message }, chrome.lang);
     }
   }
   if (page.state === 'form') page.groups = await loadSubscribeOptions(db);
@@ -237,4 +235,20 @@ async function readFormData(request: Request): Promise<FormData | null> {
   } catch {
     return null;
   }
+}
+
+// The flow's messages are English (the API shares them); the pages say them in the reader's language.
+const FORM_KEYS = new Map<string, MessageKey>(
+  (Object.keys(en) as MessageKey[]).filter((k) => k.startsWith('form.')).map((k) => [en[k] as string, k]),
+);
+
+/** The form's error messages in `lang`; one the catalog does not know stays as it is. */
+function translateErrors(errors: Record<string, string>, lang: Lang): Record<string, string> {
+  const t = messages(lang);
+  return Object.fromEntries(
+    Object.entries(errors).map(([field, message]) => {
+      const key = FORM_KEYS.get(message);
+      return [field, key ? t(key) : message];
+    }),
+  );
 }
