@@ -11,14 +11,20 @@ import { sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../../db/client.ts';
 import type { AnyIncidentStatus, ComponentStatus, Severity } from '../../domain/enums.ts';
 import { impactOf } from '../../domain/severity.ts';
-import { componentStatusLabel } from '../../domain/status.ts';
-import { messages, type Lang } from '../../i18n/index.ts';
+import { LANGUAGE_NAMES, LANGUAGES, languageOf, messages, type Lang } from '../../i18n/index.ts';
 import { buildFeed } from '../feed/rss.ts';
 import { markdownToText, renderMarkdown } from '../markdown.ts';
 import { reachable, wantsAnyOf } from '../notify/fanout.ts';
 import { getSettings } from '../settings/queries.ts';
 import { loadComponentIndex, loadIncident, type IncidentView, type UpdateView } from '../status-page/queries.ts';
-import { incidentItem, pageChrome, PUBLIC_VIEW, timeView, type IncidentItem } from '../status-page/view.ts';
+import {
+  componentStatusText,
+  incidentItem,
+  pageChrome,
+  PUBLIC_VIEW,
+  timeView,
+  type IncidentItem,
+} from '../status-page/view.ts';
 
 /** A public update about to be published: on a new incident (`id: null`) or an existing one. */
 export type PublicationDraft = {
@@ -51,6 +57,16 @@ export type PublicationPreview = {
   email: { subject: string; text: string; html: string };
   /** Confirmed, subscribed and not suppressed subscribers who will be emailed (0 when `notify` is off). */
   recipients: number;
+  /**
+   * The email in each language Vigie speaks, the page's default first, with how many of the
+   * recipients get it (each subscriber gets the language they subscribed in).
+   */
+  languages: {
+    lang: Lang;
+    name: string;
+    recipients: number;
+    email: { subject: string; text: string; html: string };
+  }[];
 };
 
 /** What the update will look like on the page, in the feed and in the email, and who gets it. */
@@ -135,26 +151,48 @@ export async function previewPublication(
       entries: [{ update, incident: { id: view.id, name: view.name, kind: 'incident', status: view.status, impact } }],
     }),
   );
-  const email = renderEmail({
-    pageName: chrome.pageName,
-    incidentName: draft.incident.name,
-    severity: draft.incident.severity,
-    status: draft.update.status,
-    body: draft.update.body,
-    time: timeView(now, chrome).text,
-    affected: affected.map((a) => `${a.name}: ${componentStatusLabel(a.newStatus)}`),
-    incidentUrl,
-    unsubscribeUrl: `${siteUrl}/unsubscribe?token=…`,
-    manageUrl: `${siteUrl}/subscribe/manage?token=…`,
-  });
-  const recipients = draft.update.notify
-    ? await countRecipients(
+  const emailIn = (lang: Lang) => {
+    const t = messages(lang);
+    const zoned = pageChrome(settings, { lang });
+    return renderEmail({
+      pageName: chrome.pageName,
+      incidentName: draft.incident.name,
+      severity: draft.incident.severity,
+      status: draft.update.status,
+      body: draft.update.body,
+      time: timeView(now, zoned).text,
+      affected: affected.map((a) =>
+        t('incident.componentStatus', { name: a.name, status: componentStatusText(a.newStatus, lang) }),
+      ),
+      incidentUrl,
+      unsubscribeUrl: `${siteUrl}/unsubscribe?token=…`,
+      manageUrl: `${siteUrl}/subscribe/manage?token=…`,
+      lang,
+    });
+  };
+  const byLanguage = draft.update.notify
+    ? await countRecipientsByLanguage(
         db,
         [...linked].filter((id) => publicComponents.has(id)),
+        chrome.defaultLang,
       )
-    : 0;
+    : new Map<Lang, number>();
+  const order = [chrome.defaultLang, ...LANGUAGES.filter((l) => l !== chrome.defaultLang)];
+  const languages = order.map((lang) => ({
+    lang,
+    name: LANGUAGE_NAMES[lang],
+    recipients: byLanguage.get(lang) ?? 0,
+    email: emailIn(lang),
+  }));
+  const recipients = languages.reduce((sum, l) => sum + l.recipients, 0);
 
-  return { page: { html: item.updates[0].html, incident: item }, rss, email, recipients };
+  return {
+    page: { html: item.updates[0].html, incident: item },
+    rss,
+    email: languages[0].email,
+    recipients,
+    languages,
+  };
 }
 
 /**
@@ -162,6 +200,17 @@ export async function previewPublication(
  * unsubscribed nor suppressed, and subscribed to everything or to one of the components.
  */
 export async function countRecipients(db: Db, publicComponentIds: readonly string[]): Promise<number> {
+  let total = 0;
+  for (const n of (await countRecipientsByLanguage(db, publicComponentIds, 'en')).values()) total += n;
+  return total;
+}
+
+/** countRecipients per email language: the one they subscribed in, `defaultLang` for those with none. */
+export async function countRecipientsByLanguage(
+  db: Db,
+  publicComponentIds: readonly string[],
+  defaultLang: Lang,
+): Promise<Map<Lang, number>> {
   // The fan-out's own rule (notify/fanout.ts), so the preview counts whom publishing reaches.
   const wants = publicComponentIds.length
     ? wantsAnyOf(
@@ -172,11 +221,16 @@ export async function countRecipients(db: Db, publicComponentIds: readonly strin
         ),
       )
     : sql`s.all_components`;
-  const [row] = await queryRows<{ n: number }>(
+  const rows = await queryRows<{ locale: string | null; n: number }>(
     db,
-    sql`select count(*)::int as n from subscribers s where ${reachable('s')} and ${wants}`,
+    sql`select s.locale, count(*)::int as n from subscribers s where ${reachable('s')} and ${wants} group by s.locale`,
   );
-  return Number(row?.n ?? 0);
+  const out = new Map<Lang, number>();
+  for (const row of rows) {
+    const lang = languageOf(row.locale) ?? defaultLang;
+    out.set(lang, (out.get(lang) ?? 0) + Number(row.n));
+  }
+  return out;
 }
 
 /** `[Page] Name — Status`, with `[Sev 1]` in front of the name for the most severe incidents. */
