@@ -32,6 +32,12 @@
     const [unit, size] = units.find(([, , below]) => Math.abs(seconds) < below);
     return relative.format(Math.round(seconds / size), unit);
   };
+  // The footer's "Times shown in …" then names the reader's zone.
+  const note = () => {
+    const el = document.querySelector('[data-local-note]');
+    const zone = absolute.resolvedOptions().timeZone;
+    if (el && zone) el.textContent = el.getAttribute('data-local-note').replace('{zone}', zone);
+  };
   const rewrite = () => {
     for (const el of document.querySelectorAll('time[datetime]')) {
       const date = new Date(el.getAttribute('datetime'));
@@ -47,7 +53,11 @@
       }
     }
   };
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', rewrite);
-  else rewrite();
+  const start = () => {
+    rewrite();
+    note();
+  };
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
   setInterval(rewrite, 60_000);
 })();

@@ -17,6 +17,7 @@ export const en = {
   'layout.rss': 'RSS feed',
   'layout.poweredBy': 'Powered by Vigie',
   'layout.timesIn': 'Times shown in {zone}.',
+  'layout.timesLocal': 'Times shown in your time zone ({zone}).',
   'layout.language': 'Language',
   'layout.footer': 'Footer',
   'layout.languageSubmit': 'Change',

@@ -16,6 +16,7 @@ export const fr: Catalog = {
   'layout.rss': 'Flux RSS',
   'layout.poweredBy': 'Propulsé par Vigie',
   'layout.timesIn': 'Heures affichées dans le fuseau {zone}.',
+  'layout.timesLocal': 'Heures affichées dans votre fuseau horaire ({zone}).',
   'layout.language': 'Langue',
   'layout.footer': 'Pied de page',
   'layout.languageSubmit': 'Changer',
