@@ -21,6 +21,16 @@ export const en = {
   'layout.language': 'Language',
   'layout.footer': 'Footer',
   'layout.languageSubmit': 'Change',
+  // The internal (staff) page
+  'internal.siteName': '{page} internal status',
+  'internal.tag': 'Internal status',
+  'internal.staffOnly': 'Staff only',
+  'internal.notice': 'Internal view: staff only.',
+  'internal.markedBefore': 'Items marked',
+  'internal.markedAfter': 'are never shown to customers.',
+  'internal.publicPage': 'Public page',
+  'internal.admin': 'Admin',
+  'internal.label': 'Internal',
   // Overall status
   'overall.none': 'All Systems Operational',
   'overall.maintenance': 'Service Under Maintenance',
