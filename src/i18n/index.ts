@@ -28,7 +28,10 @@ export function isLang(value: unknown): value is Lang {
 /** The supported language of a BCP 47 tag ('fr-CA' → 'fr'), or null. */
 export function languageOf(tag: string | null | undefined): Lang | null {
   if (!tag) return null;
-  const primary = tag.trim().split(/[-_]/)[0].toLowerCase();
+  const t = tag.trim();
+  // The primary subtag is what comes before '-' or '_': 'fr-CA' → 'fr'.
+  if (t.length !== 2 && t[2] !== '-' && t[2] !== '_') return null;
+  const primary = t.slice(0, 2).toLowerCase();
   return isLang(primary) ? primary : null;
 }
 
@@ -39,19 +42,32 @@ export function cookieLanguage(cookieHeader: string | null | undefined): Lang | 
   return m && isLang(m[1]) ? m[1] : null;
 }
 
-/** The most preferred supported language of an Accept-Language header (q=0 refuses), or null. */
+/**
+ * The most preferred supported language of an Accept-Language header (q=0 refuses), or null.
+ * The front server calls it on every negotiated page, so it scans without regexes or arrays,
+ * and stops at the first supported language with q=1 (ties keep the first listed).
+ */
 export function acceptedLanguage(header: string | null | undefined): Lang | null {
   if (!header) return null;
+  const value = header.length > 500 ? header.slice(0, 500) : header;
   let best: Lang | null = null;
   let bestQ = 0;
-  for (const part of header.slice(0, 500).split(',')) {
-    const [tag, ...params] = part.trim().split(';');
-    const lang = languageOf(tag);
+  let start = 0;
+  while (start < value.length) {
+    let end = value.indexOf(',', start);
+    if (end === -1) end = value.length;
+    const part = value.slice(start, end);
+    start = end + 1;
+    const semi = part.indexOf(';');
+    const lang = languageOf(semi === -1 ? part : part.slice(0, semi));
     if (!lang) continue;
-    const qParam = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    const q = qParam ? Number(qParam.slice(2)) : 1;
+    let q = 1;
+    if (semi !== -1) {
+      const at = part.indexOf('q=', semi);
+      if (at !== -1) q = Number(part.slice(at + 2).trim());
+    }
     if (!Number.isFinite(q) || q <= 0) continue;
-    // Ties keep the first listed, as the header orders them.
+    if (q >= 1) return lang;
     if (q > bestQ) {
       best = lang;
       bestQ = q;
