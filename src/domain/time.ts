@@ -188,13 +188,15 @@ export function formatDateTime(date: Date, timeZone: string, locale = 'en'): str
  * Human duration, floored to the minute: "< 1 min", "45 min", "2 h 15 min", "3 d 4 h".
  * Past a day minutes are noise, so they are dropped. Negative or non-finite input reads as 0.
  */
-export function formatDuration(ms: number): string {
+export function formatDuration(ms: number, lang: 'en' | 'fr' = 'en'): string {
+  // French writes a day "j" (jour); hours and minutes are the same symbols.
+  const d = lang === 'fr' ? 'j' : 'd';
   const total = Number.isFinite(ms) && ms > 0 ? Math.floor(ms / MINUTE) : 0;
   if (total < 1) return '< 1 min';
   const days = Math.floor(total / (24 * 60));
   const hours = Math.floor((total % (24 * 60)) / 60);
   const minutes = total % 60;
-  if (days > 0) return hours > 0 ? `${days} d ${hours} h` : `${days} d`;
+  if (days > 0) return hours > 0 ? `${days} ${d} ${hours} h` : `${days} ${d}`;
   if (hours > 0) return minutes > 0 ? `${hours} h ${minutes} min` : `${hours} h`;
   return `${minutes} min`;
 }

@@ -188,6 +188,9 @@ describe('a comms lead publishes a templated incident', () => {
     expect(r.text).toContain('Follow this incident:');
     expect(r.text).toContain('data-recipients="2"');
     expect(r.text).toContain('2 subscribers</span> will be emailed');
+    // What each language gets: the scenario's subscribers have no language, so the page's default.
+    expect(r.text).toMatch(/English \(2 subscribers\): <q lang="en"[^>]*>\[Vigie\] [^<]+ — Investigating<\/q>/);
+    expect(r.text).toMatch(/Français \(0 subscribers\): <q lang="fr"[^>]*>\[Vigie\] [^<]+ — Analyse en cours<\/q>/);
     publish = previewFields(r.text);
     expect(publish).toMatchObject({ name: NAME, body, visibility: 'public', notify: 'true', severity: '2' });
     expect(publish.idempotency_key).toBe(idempotencyKey(form.text));

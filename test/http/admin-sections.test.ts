@@ -825,6 +825,34 @@ describe('/admin/settings', () => {
     expect(contrastRatio(light!, '#f6f8fa')).toBeGreaterThanOrEqual(4.5);
     expect(inputValue(saved.text, 'accent_color')).toBe('#ffe066');
   });
+
+  it('sets the default language with a select, and the public page speaks it without a preference', async () => {
+    const fields = (locale: string) => ({
+      page_name: 'Acme Status',
+      home_url: 'https://acme.example',
+      time_zone: TIME_ZONE,
+      locale,
+      email_from: '',
+      'severity_definitions.1.label': 'P1',
+      'severity_definitions.1.description': 'Everything is down.',
+      'severity_definitions.2.label': 'P2',
+      'severity_definitions.2.description': 'Something big is broken.',
+      'severity_definitions.3.label': 'P3',
+      'severity_definitions.3.description': 'Something small is broken.',
+    });
+    const saved = await as.admin.post('/admin/settings', fields('fr-FR'));
+    expect(saved.status).toBe(200);
+    expect(saved.text).toMatch(/<select[^>]*name="locale"/);
+    expect(saved.text).toMatch(/<option value="fr-FR" selected>/);
+    const fr = await fetch(`${env.server.url}/`);
+    const text = await fr.text();
+    expect(text).toContain('<html lang="fr-FR">');
+    expect(text).toContain('Incidents en cours');
+    // A reader who prefers English still gets English.
+    const en = await fetch(`${env.server.url}/`, { headers: { 'accept-language': 'en' } }).then((r) => r.text());
+    expect(en).toContain('<html lang="en">');
+    expect((await as.admin.post('/admin/settings', fields('en-GB'))).status).toBe(200);
+  });
 });
 
 // ---------------------------------------------------------------------------------------

@@ -111,6 +111,19 @@ describe('the internal status page', () => {
     expect(notice).toContain('href="/admin"');
   });
 
+  it('speaks the reader’s language, as the public page does', async () => {
+    viewer.cookies.set('vigie_lang', 'fr');
+    try {
+      const { text } = await viewer.get('/internal');
+      expect(text).toContain('<html lang="fr">');
+      expect(text).toContain('Vue interne\u202f: réservée au personnel.');
+      expect(text).toContain('Incidents en cours');
+      expect(text).toContain('Interne');
+    } finally {
+      viewer.cookies.delete('vigie_lang');
+    }
+  });
+
   it('is private, never stored by a cache, and not indexed', async () => {
     const { res, html } = await staffGet('/internal');
     expect(res.headers.get('cache-control')).toBe('private, no-store');

@@ -68,6 +68,9 @@ const ROUTES: Record<string, { access: Access; url: () => string; status?: numbe
   },
   'badge.svg.ts': { access: 'public', url: () => '/badge.svg' },
   'embed.js.ts': { access: 'public', url: () => '/embed.js' },
+  'live.js.ts': { access: 'public', url: () => '/live.js' },
+  // The language switcher: sets the cookie and sends the reader back (303).
+  'lang.ts': { access: 'public', url: () => '/lang?set=fr&back=%2Fhistory', status: 303 },
   'favicon.svg.ts': { access: 'public', url: () => '/favicon.svg' },
   'healthz.ts': { access: 'public', url: () => '/healthz' },
   'readyz.ts': { access: 'public', url: () => '/readyz' },

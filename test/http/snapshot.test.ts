@@ -70,7 +70,11 @@ describe('answers from the snapshot', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('x-vigie-snapshot')).toBe('fresh');
     expect(res.headers.get('cache-control')).toBe(CACHE_CONTROL);
-    expect(res.headers.get('vary')).toBe('Accept-Encoding');
+    // The page speaks the reader's language (see languages.test.ts); the API is one variant.
+    expect(res.headers.get('vary')).toBe('Accept-Encoding, Accept-Language, Cookie');
+    const json = await fetch(`${a.url}/api/v2/status.json`);
+    expect(json.headers.get('vary')).toBe('Accept-Encoding');
+    await json.arrayBuffer();
     const etag = res.headers.get('etag')!;
     expect(etag).toMatch(/^"[\w-]{20,}"$/);
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');

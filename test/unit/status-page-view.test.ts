@@ -475,7 +475,16 @@ describe('incidents on the internal page', () => {
 
 describe('page chrome and components', () => {
   it('falls back to safe defaults', () => {
-    const defaults = { pageName: 'Status', homeUrl: null, timeZone: 'UTC', locale: 'en', logoUrl: null, accent: null };
+    const defaults = {
+      pageName: 'Status',
+      homeUrl: null,
+      timeZone: 'UTC',
+      locale: 'en',
+      logoUrl: null,
+      accent: null,
+      lang: 'en',
+      defaultLang: 'en',
+    };
     expect(pageChrome(null)).toEqual(defaults);
     const chrome = pageChrome(
       settings({
@@ -511,6 +520,20 @@ describe('page chrome and components', () => {
     expect(accentCss(navy)).toBe(
       `html:root{--link:#0a3d91;--focus:#0a3d91}@media (prefers-color-scheme: dark){html:root{--link:${navy.dark};--focus:${navy.dark}}}`,
     );
+  });
+
+  it("negotiates the reader's language, the page's locale giving the default", () => {
+    const fr = settings({ locale: 'fr-CA' });
+    expect(pageChrome(fr)).toMatchObject({ lang: 'fr', defaultLang: 'fr', locale: 'fr-CA' });
+    expect(pageChrome(fr, { acceptLanguage: 'en-US,en;q=0.9' })).toMatchObject({ lang: 'en', locale: 'en' });
+    const en = settings({ locale: 'en-GB' });
+    expect(pageChrome(en, { acceptLanguage: 'fr-FR' })).toMatchObject({ lang: 'fr', defaultLang: 'en', locale: 'fr' });
+    expect(pageChrome(en, { acceptLanguage: 'fr-FR', cookie: 'vigie_lang=en' })).toMatchObject({
+      lang: 'en',
+      locale: 'en-GB',
+    });
+    // A language Vigie does not speak falls back to English, dates and <html lang> included.
+    expect(pageChrome(settings({ locale: 'de-DE' }))).toMatchObject({ lang: 'en', locale: 'en' });
   });
 
   it('opens a group unless collapsed, and always when something in it is wrong', () => {

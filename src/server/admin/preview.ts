@@ -11,13 +11,20 @@ import { sql } from 'drizzle-orm';
 import { queryRows, type Db } from '../../db/client.ts';
 import type { AnyIncidentStatus, ComponentStatus, Severity } from '../../domain/enums.ts';
 import { impactOf } from '../../domain/severity.ts';
-import { anyIncidentStatusLabel, componentStatusLabel } from '../../domain/status.ts';
+import { LANGUAGE_NAMES, LANGUAGES, languageOf, messages, type Lang } from '../../i18n/index.ts';
 import { buildFeed } from '../feed/rss.ts';
 import { markdownToText, renderMarkdown } from '../markdown.ts';
 import { reachable, wantsAnyOf } from '../notify/fanout.ts';
 import { getSettings } from '../settings/queries.ts';
 import { loadComponentIndex, loadIncident, type IncidentView, type UpdateView } from '../status-page/queries.ts';
-import { incidentItem, pageChrome, PUBLIC_VIEW, timeView, type IncidentItem } from '../status-page/view.ts';
+import {
+  componentStatusText,
+  incidentItem,
+  pageChrome,
+  PUBLIC_VIEW,
+  timeView,
+  type IncidentItem,
+} from '../status-page/view.ts';
 
 /** A public update about to be published: on a new incident (`id: null`) or an existing one. */
 export type PublicationDraft = {
@@ -50,6 +57,16 @@ export type PublicationPreview = {
   email: { subject: string; text: string; html: string };
   /** Confirmed, subscribed and not suppressed subscribers who will be emailed (0 when `notify` is off). */
   recipients: number;
+  /**
+   * The email in each language Vigie speaks, the page's default first, with how many of the
+   * recipients get it (each subscriber gets the language they subscribed in).
+   */
+  languages: {
+    lang: Lang;
+    name: string;
+    recipients: number;
+    email: { subject: string; text: string; html: string };
+  }[];
 };
 
 /** What the update will look like on the page, in the feed and in the email, and who gets it. */
@@ -134,26 +151,48 @@ export async function previewPublication(
       entries: [{ update, incident: { id: view.id, name: view.name, kind: 'incident', status: view.status, impact } }],
     }),
   );
-  const email = renderEmail({
-    pageName: chrome.pageName,
-    incidentName: draft.incident.name,
-    severity: draft.incident.severity,
-    status: draft.update.status,
-    body: draft.update.body,
-    time: timeView(now, chrome).text,
-    affected: affected.map((a) => `${a.name}: ${componentStatusLabel(a.newStatus)}`),
-    incidentUrl,
-    unsubscribeUrl: `${siteUrl}/unsubscribe?token=…`,
-    manageUrl: `${siteUrl}/subscribe/manage?token=…`,
-  });
-  const recipients = draft.update.notify
-    ? await countRecipients(
+  const emailIn = (lang: Lang) => {
+    const t = messages(lang);
+    const zoned = pageChrome(settings, { lang });
+    return renderEmail({
+      pageName: chrome.pageName,
+      incidentName: draft.incident.name,
+      severity: draft.incident.severity,
+      status: draft.update.status,
+      body: draft.update.body,
+      time: timeView(now, zoned).text,
+      affected: affected.map((a) =>
+        t('incident.componentStatus', { name: a.name, status: componentStatusText(a.newStatus, lang) }),
+      ),
+      incidentUrl,
+      unsubscribeUrl: `${siteUrl}/unsubscribe?token=…`,
+      manageUrl: `${siteUrl}/subscribe/manage?token=…`,
+      lang,
+    });
+  };
+  const byLanguage = draft.update.notify
+    ? await countRecipientsByLanguage(
         db,
         [...linked].filter((id) => publicComponents.has(id)),
+        chrome.defaultLang,
       )
-    : 0;
+    : new Map<Lang, number>();
+  const order = [chrome.defaultLang, ...LANGUAGES.filter((l) => l !== chrome.defaultLang)];
+  const languages = order.map((lang) => ({
+    lang,
+    name: LANGUAGE_NAMES[lang],
+    recipients: byLanguage.get(lang) ?? 0,
+    email: emailIn(lang),
+  }));
+  const recipients = languages.reduce((sum, l) => sum + l.recipients, 0);
 
-  return { page: { html: item.updates[0].html, incident: item }, rss, email, recipients };
+  return {
+    page: { html: item.updates[0].html, incident: item },
+    rss,
+    email: languages[0].email,
+    recipients,
+    languages,
+  };
 }
 
 /**
@@ -161,6 +200,17 @@ export async function previewPublication(
  * unsubscribed nor suppressed, and subscribed to everything or to one of the components.
  */
 export async function countRecipients(db: Db, publicComponentIds: readonly string[]): Promise<number> {
+  let total = 0;
+  for (const n of (await countRecipientsByLanguage(db, publicComponentIds, 'en')).values()) total += n;
+  return total;
+}
+
+/** countRecipients per email language: the one they subscribed in, `defaultLang` for those with none. */
+export async function countRecipientsByLanguage(
+  db: Db,
+  publicComponentIds: readonly string[],
+  defaultLang: Lang,
+): Promise<Map<Lang, number>> {
   // The fan-out's own rule (notify/fanout.ts), so the preview counts whom publishing reaches.
   const wants = publicComponentIds.length
     ? wantsAnyOf(
@@ -171,11 +221,16 @@ export async function countRecipients(db: Db, publicComponentIds: readonly strin
         ),
       )
     : sql`s.all_components`;
-  const [row] = await queryRows<{ n: number }>(
+  const rows = await queryRows<{ locale: string | null; n: number }>(
     db,
-    sql`select count(*)::int as n from subscribers s where ${reachable('s')} and ${wants}`,
+    sql`select s.locale, count(*)::int as n from subscribers s where ${reachable('s')} and ${wants} group by s.locale`,
   );
-  return Number(row?.n ?? 0);
+  const out = new Map<Lang, number>();
+  for (const row of rows) {
+    const lang = languageOf(row.locale) ?? defaultLang;
+    out.set(lang, (out.get(lang) ?? 0) + Number(row.n));
+  }
+  return out;
 }
 
 /** `[Page] Name — Status`, with `[Sev 1]` in front of the name for the most severe incidents. */
@@ -184,9 +239,11 @@ export function emailSubject(
   incidentName: string,
   status: AnyIncidentStatus | { label: string },
   severity: Severity | null,
+  lang: Lang = 'en',
 ) {
-  const label = typeof status === 'string' ? anyIncidentStatusLabel(status) : status.label;
-  return `[${pageName}] ${severity === 1 ? '[Sev 1] ' : ''}${incidentName} — ${label}`;
+  const t = messages(lang);
+  const label = typeof status === 'string' ? t(`status.${status}`) : status.label;
+  return `[${pageName}] ${severity === 1 ? `${t('email.sev1')} ` : ''}${incidentName} — ${label}`;
 }
 
 export type EmailInput = {
@@ -202,28 +259,33 @@ export type EmailInput = {
   unsubscribeUrl: string;
   /** The subscriber's /subscribe/manage link, shown next to "Unsubscribe" when given. */
   manageUrl?: string;
+  /** The language of the subscriber (what they subscribed in); English without. */
+  lang?: Lang;
 };
 
 export function renderEmail(input: EmailInput): PublicationPreview['email'] {
-  const status = typeof input.status === 'string' ? anyIncidentStatusLabel(input.status) : input.status.label;
-  const subject = emailSubject(input.pageName, input.incidentName, input.status, input.severity);
-  const footer = `You receive this because you subscribed to updates from ${input.pageName}.`;
+  const lang = input.lang ?? 'en';
+  const t = messages(lang);
+  const status = typeof input.status === 'string' ? t(`status.${input.status}`) : input.status.label;
+  const subject = emailSubject(input.pageName, input.incidentName, input.status, input.severity, lang);
+  const footer = t('email.footer', { page: input.pageName });
+  const affected = input.affected.length ? t('email.affected', { list: input.affected.join(', ') }) : null;
   const text = [
     input.incidentName,
     `${status} — ${input.time}`,
     '',
     markdownToText(input.body),
-    ...(input.affected.length ? ['', `Affected components: ${input.affected.join(', ')}`] : []),
+    ...(affected ? ['', affected] : []),
     '',
-    `Follow this incident: ${input.incidentUrl}`,
+    t('email.followLine', { url: input.incidentUrl }),
     '',
     '--',
     footer,
-    ...(input.manageUrl ? [`Manage your subscription: ${input.manageUrl}`] : []),
-    `Unsubscribe: ${input.unsubscribeUrl}`,
+    ...(input.manageUrl ? [t('email.manageLine', { url: input.manageUrl })] : []),
+    t('email.unsubscribeLine', { url: input.unsubscribeUrl }),
   ].join('\n');
   const e = escapeHtml;
-  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${e(subject)}</title></head><body style="margin:0;padding:24px;background:#f6f8fa;font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1f2328"><div style="max-width:560px;margin:0 auto;background:#fff;border:1px solid #d1d9e0;border-radius:10px;padding:24px"><p style="margin:0 0 8px;color:#59636e;font-size:14px">${e(input.pageName)}</p><h1 style="margin:0 0 8px;font-size:20px">${e(input.incidentName)}</h1><p style="margin:0 0 16px"><strong>${e(status)}</strong> <span style="color:#59636e">— ${e(input.time)}</span></p>${renderMarkdown(input.body)}${input.affected.length ? `<p style="color:#59636e;font-size:14px">Affected components: ${e(input.affected.join(', '))}</p>` : ''}<p><a href="${e(input.incidentUrl)}">Follow this incident</a></p></div><p style="max-width:560px;margin:16px auto 0;color:#59636e;font-size:13px">${e(footer)} ${input.manageUrl ? `<a href="${e(input.manageUrl)}">Manage your subscription</a> · ` : ''}<a href="${e(input.unsubscribeUrl)}">Unsubscribe</a></p></body></html>`;
+  const html = `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><title>${e(subject)}</title></head><body style="margin:0;padding:24px;background:#f6f8fa;font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1f2328"><div style="max-width:560px;margin:0 auto;background:#fff;border:1px solid #d1d9e0;border-radius:10px;padding:24px"><p style="margin:0 0 8px;color:#59636e;font-size:14px">${e(input.pageName)}</p><h1 style="margin:0 0 8px;font-size:20px">${e(input.incidentName)}</h1><p style="margin:0 0 16px"><strong>${e(status)}</strong> <span style="color:#59636e">— ${e(input.time)}</span></p>${renderMarkdown(input.body)}${affected ? `<p style="color:#59636e;font-size:14px">${e(affected)}</p>` : ''}<p><a href="${e(input.incidentUrl)}">${e(t('email.follow'))}</a></p></div><p style="max-width:560px;margin:16px auto 0;color:#59636e;font-size:13px">${e(footer)} ${input.manageUrl ? `<a href="${e(input.manageUrl)}">${e(t('email.manage'))}</a> · ` : ''}<a href="${e(input.unsubscribeUrl)}">${e(t('email.unsubscribe'))}</a></p></body></html>`;
   return { subject, text, html };
 }
 

@@ -33,6 +33,8 @@ export type SettingsView = {
   severities: readonly number[];
   /** Every zone this server knows, for the input's suggestions. */
   timeZones: string[];
+  /** The page's language and date format choices (the current value first when it is not one of them). */
+  locales: { value: string; label: string }[];
 };
 
 /** /admin/settings: GET shows the form; POST saves every field. */
@@ -73,7 +75,12 @@ export function loadSettingsPage(db: Db, caller: Caller, request: Request): Prom
     }
     return {
       status: state.status,
-      view: { form: state, severities: SEVERITIES, timeZones: Intl.supportedValuesOf('timeZone') },
+      view: {
+        form: state,
+        severities: SEVERITIES,
+        timeZones: Intl.supportedValuesOf('timeZone'),
+        locales: localeChoices(state.values.locale ?? ''),
+      },
     };
   });
 }
@@ -97,4 +104,26 @@ function settingsValues(s: Settings): Record<string, string> {
       ]),
     ),
   };
+}
+
+/**
+ * The page's locale: its language is the default language of the public page and of the
+ * emails of subscribers with none (English or French; readers may switch), its region how
+ * dates are written. A stored locale of another language stays selectable (English text,
+ * dates in English too).
+ */
+export const LOCALE_CHOICES: readonly { value: string; label: string }[] = [
+  { value: 'en', label: 'English' },
+  { value: 'en-GB', label: 'English (United Kingdom)' },
+  { value: 'en-US', label: 'English (United States)' },
+  { value: 'fr', label: 'Français' },
+  { value: 'fr-FR', label: 'Français (France)' },
+  { value: 'fr-BE', label: 'Français (Belgique)' },
+  { value: 'fr-CA', label: 'Français (Canada)' },
+  { value: 'fr-CH', label: 'Français (Suisse)' },
+];
+
+function localeChoices(current: string): { value: string; label: string }[] {
+  if (!current || LOCALE_CHOICES.some((c) => c.value === current)) return [...LOCALE_CHOICES];
+  return [{ value: current, label: `${current} (English text)` }, ...LOCALE_CHOICES];
 }

@@ -4,6 +4,7 @@
  * `reminderContent(db, row.incidentId, { messageKey: row.messageKey, now })`, and skipped when
  * that is null.
  */
+import { messages, type Lang } from '../../i18n/index.ts';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { incidentComponents, incidents } from '../../db/schema/index.ts';
@@ -36,7 +37,7 @@ export type ReminderContent = {
 export async function reminderContent(
   db: Db,
   incidentId: string,
-  options: { now?: Date; messageKey?: string } = {},
+  options: { now?: Date; messageKey?: string; lang?: Lang } = {},
 ): Promise<ReminderContent | null> {
   const [incident] = await db.select().from(incidents).where(eq(incidents.id, incidentId));
   if (!incident || incident.kind !== 'maintenance' || incident.visibility !== 'public') return null;
@@ -46,7 +47,8 @@ export async function reminderContent(
     return null;
   }
 
-  const chrome = pageChrome(await getSettings(db));
+  const chrome = pageChrome(await getSettings(db), options.lang ? { lang: options.lang } : undefined);
+  const t = messages(chrome.lang);
   const publicComponents = await loadComponentIndex(db, 'public');
   const covered = await db
     .select({ id: incidentComponents.componentId })
@@ -64,13 +66,13 @@ export async function reminderContent(
     REMINDER_LEAD_MS / 60_000,
     Math.max(1, Math.ceil((incident.scheduledFor.getTime() - queuedAt) / 60_000)),
   );
-  const inMinutes = `${minutes} minute${minutes === 1 ? '' : 's'}`;
+  const inMinutes = t('email.minutes', { count: minutes });
   const window = maintenanceWindow(incident.scheduledFor, incident.scheduledUntil, chrome);
-  const end = window.end ? ` It is planned to end at ${window.end.text}.` : '';
+  const end = window.end ? ` ${t('email.reminderEnd', { end: window.end.text })}` : '';
   return {
     incident,
-    subjectStatus: `Starts in ${inMinutes}`,
-    body: `Reminder: this scheduled maintenance starts in about ${inMinutes}, at ${window.start.text}.${end}`,
+    subjectStatus: t('email.reminderStatus', { minutes: inMinutes }),
+    body: `${t('email.reminderBody', { minutes: inMinutes, start: window.start.text })}${end}`,
     time: window.start.text,
     affected,
   };

@@ -31,7 +31,7 @@ import {
   subscribers,
 } from '../../db/schema/index.ts';
 import type { AnyIncidentStatus, Severity } from '../../domain/enums.ts';
-import { componentStatusLabel } from '../../domain/status.ts';
+import { languageOf, LANGUAGES, messages } from '../../i18n/index.ts';
 import { reminderContent } from '../maintenances/reminder-email.ts';
 import { renderEmail } from '../admin/preview.ts';
 import { hashSecret } from '../ids.ts';
@@ -39,7 +39,7 @@ import { getSettings } from '../settings/queries.ts';
 import { sendConfirmation } from '../subscribers/public-flow.ts';
 import { isAddressRejection, suppressAddresses } from '../subscribers/suppression.ts';
 import { loadComponentIndex } from '../status-page/queries.ts';
-import { pageChrome, timeView } from '../status-page/view.ts';
+import { componentStatusText, defaultLanguageOf, pageChrome, timeView } from '../status-page/view.ts';
 import { fanOutChunk } from './fanout.ts';
 import { MAX_BATCH, MailerError, type MailMessage, type Mailer } from './mailer.ts';
 import type { RateLimitInfo } from './pacer.ts';
@@ -210,7 +210,15 @@ async function processConfirmations(db: Db, options: WorkerOptions, now: Date): 
   for (const row of claimed) {
     const { subscriberId } = row.payload as { subscriberId: string };
     try {
-      if (await sendConfirmation(db, options.mailer, subscriberId, { siteUrl, pageName: settings.pageName, now })) {
+      const defaultLang = defaultLanguageOf(settings.locale);
+      if (
+        await sendConfirmation(db, options.mailer, subscriberId, {
+          siteUrl,
+          pageName: settings.pageName,
+          now,
+          defaultLang,
+        })
+      ) {
         sent++;
       }
       await db.update(outbox).set({ processedAt: now, lastError: null }).where(eq(outbox.id, row.id));
@@ -298,8 +306,10 @@ async function sendBatch(db: Db, rows: Claimed[], options: WorkerOptions, now: D
   );
   const secret = await getSigningSecret(db);
   const settings = await getSettings(db);
-  const chrome = pageChrome(settings);
+  const chromes = new Map(LANGUAGES.map((lang) => [lang, pageChrome(settings, { lang })]));
+  const defaultLang = defaultLanguageOf(settings.locale);
   const publicComponents = await loadComponentIndex(db, 'public');
+  // Rendered once per message and language, whoever of that language receives it.
   const contents = new Map<string, MessageContent | null>();
 
   const attempted = rows.some((r) => r.attempts > 0);
@@ -316,10 +326,14 @@ async function sendBatch(db: Db, rows: Claimed[], options: WorkerOptions, now: D
       skip.push(row.id);
       continue;
     }
-    if (!contents.has(row.messageKey)) {
-      contents.set(row.messageKey, await messageContent(db, row, publicComponents, chrome, now));
+    // The language they subscribed in; the page's default for those added by an admin or the API.
+    const lang = languageOf(person.locale) ?? defaultLang;
+    const chrome = chromes.get(lang)!;
+    const contentKey = `${row.messageKey}\u0000${lang}`;
+    if (!contents.has(contentKey)) {
+      contents.set(contentKey, await messageContent(db, row, publicComponents, chrome, now));
     }
-    const content = contents.get(row.messageKey);
+    const content = contents.get(contentKey);
     if (!content) {
       (row.messageKey.startsWith('reminder:') ? stale : unknown).push(row.id);
       continue;
@@ -345,6 +359,7 @@ async function sendBatch(db: Db, rows: Claimed[], options: WorkerOptions, now: D
       incidentUrl: `${siteUrl}/incidents/${encodeURIComponent(content.incident.id)}`,
       unsubscribeUrl,
       manageUrl,
+      lang,
     });
     batch.push({
       row,
@@ -519,7 +534,7 @@ async function messageContent(
   now: Date,
 ): Promise<MessageContent | null> {
   if (row.messageKey.startsWith('reminder:') && row.incidentId) {
-    const reminder = await reminderContent(db, row.incidentId, { messageKey: row.messageKey, now });
+    const reminder = await reminderContent(db, row.incidentId, { messageKey: row.messageKey, now, lang: chrome.lang });
     return reminder && { ...reminder, status: { label: reminder.subjectStatus } };
   }
   if (!row.updateId) return null;
@@ -530,7 +545,12 @@ async function messageContent(
       status: content.update.status,
       body: content.update.body,
       time: timeView(content.update.displayAt, chrome).text,
-      affected: content.affected,
+      affected: content.affected.map((a) =>
+        messages(chrome.lang)('incident.componentStatus', {
+          name: a.name,
+          status: componentStatusText(a.status, chrome.lang),
+        }),
+      ),
     }
   );
 }
@@ -556,6 +576,6 @@ async function updateContent(
     .filter((c) => publicComponents.has(c.componentId))
     .map((c) => publicComponents.get(c.componentId)!)
     .sort((a, b) => a.position - b.position || a.name.localeCompare(b.name))
-    .map((c) => `${c.name}: ${componentStatusLabel(changes.find((x) => x.componentId === c.id)!.newStatus)}`);
+    .map((c) => ({ name: c.name, status: changes.find((x) => x.componentId === c.id)!.newStatus }));
   return { update: row.update, incident: row.incident, affected };
 }

@@ -13,7 +13,8 @@
 import { and, desc, eq, gte, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import { components, incidents } from '../../db/schema/index.ts';
-import { makeVariant, type SnapshotEntry, type SnapshotStore, type Variant } from './store.ts';
+import { isLang, LANGUAGES, type Lang } from '../../i18n/index.ts';
+import { makeVariant, variantKey, type SnapshotEntry, type SnapshotStore, type Variant } from './store.ts';
 
 /**
  * The paths that never depend on data to exist, cheapest first: each goes into the store as
@@ -55,8 +56,8 @@ const DROPPED_HEADERS = new Set([
   'vary',
 ]);
 
-/** Renders one path as an anonymous visitor would get it. */
-export type Render = (path: string) => Promise<Response>;
+/** Renders one path as an anonymous visitor would get it: with no language preference, or in `lang`. */
+export type Render = (path: string, lang?: Lang) => Promise<Response>;
 
 /** Why a rebuild kept the previous snapshot. */
 export class SnapshotBuildError extends Error {}
@@ -181,33 +182,53 @@ async function renderAll(
         break;
       }
       const path = paths[cursor++];
-      let response: Response;
-      try {
-        response = await render(path);
-      } catch (err) {
-        failed = true;
-        throw new SnapshotBuildError(`Rendering ${path} failed`, { cause: err });
-      }
-      const body = Buffer.from(await response.arrayBuffer());
-      if (response.status !== 200 || response.headers.has('set-cookie')) {
-        // A fixed path must render; an incident page may have gone internal meanwhile.
-        if (FIXED.has(path) || response.status >= 500) {
-          failed = true;
-          throw new SnapshotBuildError(`${path} answered ${response.status}`);
+      const first = await renderEntry(path, path);
+      if (!first) continue;
+      // A page in the reader's language (it says which in Content-Language): the one rendered
+      // without a preference is the page's default, kept under the path; the others under variantKey.
+      const lang = first.headers['content-language'];
+      if (isLang(lang) && first.headers['content-type']?.startsWith('text/html')) {
+        first.lang = lang;
+        for (const other of LANGUAGES) {
+          if (other === lang) continue;
+          const variant = await renderEntry(path, variantKey(path, other), other);
+          if (variant) onEntry?.(variant);
         }
-        continue;
       }
-      const previous = store.get(path);
-      let fresh: Variant;
-      if (previous && previous.fresh.body.equals(body)) fresh = previous.fresh;
-      else {
-        fresh = await makeVariant(body);
-        counts.compressed++;
-      }
-      const entry = { path, headers: keptHeaders(response.headers), fresh };
-      out.set(path, entry);
-      onEntry?.(entry);
+      // The default last, so it never points readers to variants not in the store yet.
+      onEntry?.(first);
     }
+  };
+
+  // Renders one representation into `out`; null when it is left out.
+  const renderEntry = async (path: string, key: string, lang?: Lang): Promise<SnapshotEntry | null> => {
+    let response: Response;
+    try {
+      response = await render(path, lang);
+    } catch (err) {
+      failed = true;
+      throw new SnapshotBuildError(`Rendering ${path} failed`, { cause: err });
+    }
+    const body = Buffer.from(await response.arrayBuffer());
+    if (response.status !== 200 || response.headers.has('set-cookie')) {
+      // A fixed path must render; an incident page may have gone internal meanwhile.
+      if (FIXED.has(path) || response.status >= 500) {
+        failed = true;
+        throw new SnapshotBuildError(`${path} answered ${response.status}`);
+      }
+      return null;
+    }
+    const previous = store.get(key);
+    let fresh: Variant;
+    if (previous && previous.fresh.body.equals(body)) fresh = previous.fresh;
+    else {
+      fresh = await makeVariant(body);
+      counts.compressed++;
+    }
+    const entry: SnapshotEntry = { path: key, headers: keptHeaders(response.headers), fresh };
+    if (lang) entry.lang = lang;
+    out.set(key, entry);
+    return entry;
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, paths.length || 1) }, worker));
   return stopped ? null : out;

@@ -41,8 +41,9 @@ export function writeExport(store: SnapshotStore, dir: string, assetsDir?: strin
   const current: string[] = [];
   let written = 0;
   for (const urlPath of store.paths()) {
-    // A file server cannot tell queries apart: the component badges stay with the app.
-    if (urlPath.includes('?')) continue;
+    // A file server cannot tell queries apart: the component badges stay with the app. Nor can
+    // it negotiate a language: the mirror holds each page in the page's default language.
+    if (urlPath.includes('?') || urlPath.includes('#')) continue;
     const entry = store.get(urlPath)!;
     const variant = (store.stale && entry.stale) || entry.fresh;
     const file = exportFileOf(urlPath);

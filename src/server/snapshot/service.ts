@@ -9,6 +9,7 @@
  * The front server (src/cli/serve.ts) owns the store and serves it; it hands the store and
  * the way to render a page to the app through the registry (registry.ts).
  */
+import { LANG_COOKIE, messages, type Lang } from '../../i18n/index.ts';
 import type { DatabaseHandle } from '../../db/client.ts';
 import { SNAPSHOT_CHANNEL } from '../outbox/service.ts';
 import { buildSnapshot, SnapshotBuildError, type BuildResult, type Render } from './builder.ts';
@@ -183,12 +184,18 @@ export function startSnapshotService(options: SnapshotServiceOptions): SnapshotS
 
 /** Renders through the front server with the render header, as an anonymous visitor. */
 export function loopbackRender(origin: string, token: string): Render {
-  return (path) => fetch(origin + path, { headers: { [RENDER_HEADER]: token }, redirect: 'manual' });
+  return (path, lang) =>
+    fetch(origin + path, {
+      // A language variant asks as the switcher's cookie would; without one, the page's default.
+      headers: { [RENDER_HEADER]: token, ...(lang ? { cookie: `${LANG_COOKIE}=${lang}` } : {}) },
+      redirect: 'manual',
+    });
 }
 
 /** The note on public pages while the database is unreachable. */
-export function staleNote(lastGood: Date): string {
+export function staleNote(lastGood: Date, lang: Lang = 'en'): string {
+  const t = messages(lang);
   const iso = lastGood.toISOString();
   const text = `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
-  return `<p class="stale-note" role="status"><strong>This page could not be refreshed.</strong> It shows the status as of <time datetime="${iso}">${text}</time>. Updates will appear here as soon as the service is back.</p>`;
+  return `<p class="stale-note" role="status"><strong>${t('stale.title')}</strong> ${t('stale.asOf')} <time datetime="${iso}">${text}</time>. ${t('stale.back')}</p>`;
 }

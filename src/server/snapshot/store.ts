@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
+import { LANGUAGES, negotiateLanguage, type Lang } from '../../i18n/index.ts';
 import { PUBLIC_CACHE_CONTROL } from '../http.ts';
 
 const brotli = promisify(brotliCompress);
@@ -35,7 +36,13 @@ export type Variant = {
 type Encoding = 'br' | 'gzip' | 'identity';
 
 export type SnapshotEntry = {
+  /** The URL path; for a language variant other than the page's default, `path#lang` (variantKey). */
   path: string;
+  /**
+   * An HTML page in the language the reader negotiates: set on the default-language entry
+   * (stored under the path itself) and on each variant, to the language of its bytes.
+   */
+  lang?: Lang;
   /** Headers of the rendered answer, minus those the store sets (length, etag, encoding, caching). */
   headers: Record<string, string>;
   fresh: Variant;
@@ -55,8 +62,8 @@ export type SnapshotStore = {
   merge(entries: Map<string, SnapshotEntry>, paths: readonly string[], builtAt: Date): void;
   /** Puts in one fresh entry at once (a hot path, as soon as it is rendered). */
   put(entry: SnapshotEntry): void;
-  /** The database could not be read: keep serving, with the note on HTML pages. */
-  markStale(noteHtml: (lastGood: Date) => string): Promise<void>;
+  /** The database could not be read: keep serving, with the note on HTML pages (in each page's language). */
+  markStale(noteHtml: (lastGood: Date, lang: Lang) => string): Promise<void>;
   /** Answers a request from the snapshot; false when the snapshot has no answer for it. */
   serve(req: IncomingMessage, res: ServerResponse): boolean;
   get(path: string): SnapshotEntry | undefined;
@@ -65,6 +72,14 @@ export type SnapshotStore = {
   readonly stale: boolean;
   paths(): string[];
 };
+
+/** Where a page's language variant is kept: `#` never reaches a server in a request, so it cannot collide. */
+export function variantKey(path: string, lang: Lang): string {
+  return `${path}#${lang}`;
+}
+
+/** Negotiated pages vary with the language as well as the encoding. */
+const VARY_NEGOTIATED = 'Accept-Encoding, Accept-Language, Cookie';
 
 /** A fresh store, empty until the first build. */
 export function createSnapshotStore(): SnapshotStore {
@@ -86,9 +101,11 @@ export function createSnapshotStore(): SnapshotStore {
     merge(fresh, paths, at) {
       const next = new Map(entries);
       for (const path of paths) {
-        const entry = fresh.get(path);
-        if (entry) next.set(path, entry);
-        else next.delete(path);
+        for (const key of [path, ...LANGUAGES.map((lang) => variantKey(path, lang))]) {
+          const entry = fresh.get(key);
+          if (entry) next.set(key, entry);
+          else next.delete(key);
+        }
       }
       entries = next;
       builtAt = at;
@@ -97,12 +114,12 @@ export function createSnapshotStore(): SnapshotStore {
     async markStale(noteHtml) {
       if (stale || !builtAt) return;
       stale = true;
-      const note = noteHtml(builtAt);
+      const at = builtAt;
       for (const entry of entries.values()) {
         if (!entry.headers['content-type']?.startsWith('text/html')) continue;
         const html = entry.fresh.body.toString('utf8');
         if (!html.includes(STALE_NOTE_SLOT)) continue;
-        entry.stale = await makeVariant(Buffer.from(html.replace(STALE_NOTE_SLOT, note)));
+        entry.stale = await makeVariant(Buffer.from(html.replace(STALE_NOTE_SLOT, noteHtml(at, entry.lang ?? 'en'))));
       }
     },
     serve(req, res) {
@@ -111,8 +128,13 @@ export function createSnapshotStore(): SnapshotStore {
       const url = req.url ?? '/';
       // Exact matches only: a query string the snapshot does not hold (history pages, a cache
       // buster) goes to Astro; the component badges are held with theirs.
-      const entry = entries.get(url);
+      let entry = entries.get(url);
       if (!entry) return false;
+      if (entry.lang) {
+        // Two header reads and, only when they are present, a short scan: the fast path stays fast.
+        const lang = negotiateLanguage(req.headers['accept-language'], req.headers.cookie, entry.lang);
+        if (lang !== entry.lang) entry = entries.get(variantKey(url, lang)) ?? entry;
+      }
       const useStale = stale && entry.stale !== undefined;
       const variant = useStale ? entry.stale! : entry.fresh;
       const encoding = pickEncoding(req.headers['accept-encoding']);
@@ -157,7 +179,7 @@ function headersOf(
     headers = {
       ...entry.headers,
       'cache-control': SNAPSHOT_CACHE_CONTROL,
-      vary: 'Accept-Encoding',
+      vary: entry.lang ? VARY_NEGOTIATED : 'Accept-Encoding',
       etag: encoding === 'identity' ? `"${variant.etag}"` : `"${variant.etag}-${encoding === 'br' ? 'br' : 'gz'}"`,
       'last-modified': variant.modifiedAt.toUTCString(),
       // For operators (and tests): this answer came from the snapshot, fresh or kept through an outage.

@@ -17,6 +17,10 @@
   const asked = Number(new URLSearchParams(location.search).get('live-interval'));
   const interval = (Number.isFinite(asked) && asked >= 1 ? asked : DEFAULT_SECONDS) * 1000;
 
+  // The page's language (src/i18n): the one sentence this script writes.
+  const UPDATED_TEXT = document.documentElement.lang.startsWith('fr')
+    ? 'La page d’état a été mise à jour.'
+    : 'The status page has been updated.';
   const announcer = document.createElement('div');
   announcer.className = 'sr-only';
   announcer.setAttribute('role', 'status');
@@ -73,7 +77,7 @@
     document.title = doc.title;
     announcer.textContent = '';
     // A fresh text node in the live region is what screen readers pick up.
-    setTimeout(() => (announcer.textContent = 'The status page has been updated.'), 100);
+    setTimeout(() => (announcer.textContent = UPDATED_TEXT), 100);
     document.dispatchEvent(new CustomEvent('vigie:updated'));
   }
 

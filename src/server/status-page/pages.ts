@@ -5,6 +5,7 @@
  * model filters internal data for the public one, the view marks it for the internal one.
  */
 import type { Db } from '../../db/client.ts';
+import type { LanguagePreference } from '../../i18n/index.ts';
 import { getSettings, type Settings } from '../settings/queries.ts';
 import { severityDefinitionsOf } from '../settings/service.ts';
 import {
@@ -53,49 +54,63 @@ export type InternalIncidentPage = IncidentPage & { response: ResponseView | nul
 export type InternalHomeView = HomeView & { responses: Record<string, ResponseView> };
 
 /** The status page (`/`). */
-export async function loadHomePage(db: Db, now: Date): Promise<HomeView> {
+export async function loadHomePage(db: Db, now: Date, language?: LanguagePreference): Promise<HomeView> {
   const data = await loadStatusPage(db, { audience: 'public', now, history: { days: UPTIME_DAYS } });
-  return buildHomeView(data, now, PUBLIC_VIEW);
+  return buildHomeView(data, now, { ...PUBLIC_VIEW, language });
 }
 
 /**
  * The internal status page (`/internal`): everything public plus everything internal, marked,
  * and for each active incident its severity definition, roles, links and assessment.
  */
-export async function loadInternalHomePage(db: Db, now: Date): Promise<InternalHomeView> {
+export async function loadInternalHomePage(
+  db: Db,
+  now: Date,
+  language?: LanguagePreference,
+): Promise<InternalHomeView> {
   const data = await loadStatusPage(db, { audience: 'internal', now, history: { days: UPTIME_DAYS } });
-  const view = buildHomeView(data, now, INTERNAL_VIEW);
+  const view = buildHomeView(data, now, { ...INTERNAL_VIEW, language });
   const responses = await responsesOf(db, data.unresolvedIncidents, data.settings, view.chrome);
   return { ...view, responses: Object.fromEntries(responses) };
 }
 
 /** One public incident or maintenance, or null when there is none to show under that id. */
-export async function loadIncidentPage(db: Db, id: string, now: Date): Promise<IncidentPage | null> {
+export async function loadIncidentPage(
+  db: Db,
+  id: string,
+  now: Date,
+  language?: LanguagePreference,
+): Promise<IncidentPage | null> {
   const found = await loadIncident(db, id, 'public');
   if (!found) return null;
-  const chrome = pageChrome(await getSettings(db));
+  const chrome = pageChrome(await getSettings(db), language);
   const incident = incidentItem(found, chrome, now, PUBLIC_VIEW);
   const published = await loadPublishedPostmortem(db, id);
   return {
     chrome,
     incident,
-    facts: incidentFacts(incident, found),
+    facts: incidentFacts(incident, found, chrome.lang),
     postmortem: published ? postmortemView(published.body, published.publishedAt, chrome) : null,
   };
 }
 
 /** One incident or maintenance, internal ones included, with its full timeline (`/internal/incidents/{id}`). */
-export async function loadInternalIncidentPage(db: Db, id: string, now: Date): Promise<InternalIncidentPage | null> {
+export async function loadInternalIncidentPage(
+  db: Db,
+  id: string,
+  now: Date,
+  language?: LanguagePreference,
+): Promise<InternalIncidentPage | null> {
   const found = await loadIncident(db, id, 'internal');
   if (!found) return null;
   const settings = await getSettings(db);
-  const chrome = pageChrome(settings);
+  const chrome = pageChrome(settings, language);
   const incident = incidentItem(found, chrome, now, INTERNAL_VIEW);
   const response = (await responsesOf(db, [found], settings, chrome)).get(id) ?? null;
   return {
     chrome,
     incident,
-    facts: incidentFacts(incident, found),
+    facts: incidentFacts(incident, found, chrome.lang),
     postmortem: response?.postmortem ?? null,
     response,
   };
@@ -123,8 +138,13 @@ async function responsesOf(
 }
 
 /** One page of the history: three calendar months in the page's time zone. */
-export async function loadHistoryPage(db: Db, page: number, now: Date): Promise<HistoryView> {
-  const chrome = pageChrome(await getSettings(db));
+export async function loadHistoryPage(
+  db: Db,
+  page: number,
+  now: Date,
+  language?: LanguagePreference,
+): Promise<HistoryView> {
+  const chrome = pageChrome(await getSettings(db), language);
   const months = historyMonths(page, now, chrome.timeZone, chrome.locale);
   const { from, to } = historyRange(months);
   const [incidents, oldest] = await Promise.all([

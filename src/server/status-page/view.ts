@@ -10,13 +10,7 @@ import { HEX_COLOR, readableShade } from '../../domain/color.ts';
 import type { ComponentStatus, Impact, ImpactScope, IncidentKind, Severity } from '../../domain/enums.ts';
 import { channelTopic, INCIDENT_ROLE_DEFINITIONS, incidentKey } from '../../domain/process.ts';
 import { severityLabel, severityToImpact } from '../../domain/severity.ts';
-import {
-  anyIncidentStatusLabel,
-  componentStatusIcon,
-  componentStatusLabel,
-  overallStatus,
-  type StatusIcon,
-} from '../../domain/status.ts';
+import { anyIncidentStatusLabel, componentStatusIcon, overallStatus, type StatusIcon } from '../../domain/status.ts';
 import {
   formatDateTime,
   formatDuration,
@@ -35,6 +29,16 @@ import {
 } from '../../domain/uptime.ts';
 import { isRootRelative } from '../fields.ts';
 import { renderMarkdown } from '../markdown.ts';
+import {
+  languageOf,
+  localeFor,
+  messages,
+  negotiateLanguage,
+  type Lang,
+  type LanguagePreference,
+  type MessageKey,
+  type Translate,
+} from '../../i18n/index.ts';
 import type { Settings } from '../settings/queries.ts';
 import type {
   ComponentView,
@@ -64,6 +68,14 @@ export type Tone = 'ok' | 'degraded' | 'partial' | 'major' | 'maintenance' | 'no
 
 export type TimeView = { iso: string; text: string };
 
+/** What the view helpers need to write in the reader's language: the chrome's `lang` (English without). */
+type Wording = { lang?: Lang };
+type Zoned = Pick<PageChrome, 'timeZone' | 'locale'> & Wording;
+
+function tOf(chrome: Wording | undefined): Translate {
+  return messages(chrome?.lang ?? 'en');
+}
+
 // ---------------------------------------------------------------------------
 // Audience
 
@@ -75,6 +87,8 @@ export type ViewOptions = {
   audience: ViewAudience;
   /** Prefix of the page's own links ('' or '/internal'); defaults from the audience. */
   basePath?: string;
+  /** The reader's language preference (headers); the page's default language without. */
+  language?: LanguagePreference;
 };
 
 export const PUBLIC_VIEW: ViewOptions = { audience: 'public' };
@@ -91,10 +105,15 @@ export function homeHref(options: ViewOptions): string {
 }
 
 /** "Sev 2 — major" for an incident, "No severity" when unset, null for a maintenance. */
-export function incidentSeverityLabel(incident: Pick<IncidentView, 'kind' | 'severity'>): string | null {
+export function incidentSeverityLabel(
+  incident: Pick<IncidentView, 'kind' | 'severity'>,
+  lang: Lang = 'en',
+): string | null {
   if (incident.kind === 'maintenance') return null;
-  if (incident.severity === null) return 'No severity';
-  return `${severityLabel(incident.severity)} — ${severityToImpact(incident.severity)}`;
+  const t = messages(lang);
+  if (incident.severity === null) return t('severity.none');
+  const label = lang === 'en' ? severityLabel(incident.severity) : t('severity.label', { severity: incident.severity });
+  return `${label} — ${t(`severity.${severityToImpact(incident.severity)}`)}`;
 }
 
 // ---------------------------------------------------------------------------
@@ -105,7 +124,7 @@ export type PageChrome = {
   /** Only http(s): a stored `javascript:` URL must never become a link. */
   homeUrl: string | null;
   timeZone: string;
-  /** A locale Intl accepts, for dates and `<html lang>`. */
+  /** A locale Intl accepts, for dates and `<html lang>`: the page's own, or the reader's language. */
   locale: string;
   /** The header's logo: http(s) or a path on this site, never another scheme. */
   logoUrl: string | null;
@@ -114,6 +133,10 @@ export type PageChrome = {
    * dark theme's backgrounds; null keeps Vigie's own colours.
    */
   accent: { light: string; dark: string } | null;
+  /** The language Vigie writes in on this page (negotiated; the page's default without a preference). */
+  lang: Lang;
+  /** The page's default language (the language of its `locale` setting, English when unsupported). */
+  defaultLang: Lang;
 };
 
 // The lightest background links sit on in the light theme, and the darkest-text one in the dark (public.css).
@@ -126,9 +149,15 @@ export function pageChrome(
     | (Pick<Settings, 'pageName' | 'homeUrl' | 'timeZone' | 'locale'> &
         Partial<Pick<Settings, 'logoUrl' | 'accentColor'>>)
     | null,
+  preference?: LanguagePreference,
 ): PageChrome {
   const accent = settings?.accentColor && HEX_COLOR.test(settings.accentColor) ? settings.accentColor : null;
   const logo = settings?.logoUrl ?? null;
+  const pageLocale = safeLocale(settings?.locale ?? 'en');
+  const defaultLang = defaultLanguageOf(pageLocale);
+  const lang = preference
+    ? (preference.lang ?? negotiateLanguage(preference.acceptLanguage, preference.cookie, defaultLang))
+    : defaultLang;
   return {
     pageName: settings?.pageName.trim() || 'Status',
     homeUrl: safeHttpUrl(settings?.homeUrl ?? null),
@@ -138,8 +167,15 @@ export function pageChrome(
       : null,
     // A zone Intl does not know would make every date on the page throw.
     timeZone: settings && isValidTimeZone(settings.timeZone) ? settings.timeZone : 'UTC',
-    locale: safeLocale(settings?.locale ?? 'en'),
+    locale: localeFor(lang, pageLocale),
+    lang,
+    defaultLang,
   };
+}
+
+/** The page's default language: the language of its locale setting, English when Vigie does not speak it. */
+export function defaultLanguageOf(locale: string): Lang {
+  return languageOf(locale) ?? 'en';
 }
 
 export function safeHttpUrl(value: string | null): string | null {
@@ -172,7 +208,7 @@ function safeLocale(value: string): string {
   }
 }
 
-export function timeView(date: Date, chrome: Pick<PageChrome, 'timeZone' | 'locale'>): TimeView {
+export function timeView(date: Date, chrome: Zoned): TimeView {
   return { iso: date.toISOString(), text: formatDateTime(date, chrome.timeZone, chrome.locale) };
 }
 
@@ -203,14 +239,6 @@ const IMPACT_ICONS: Readonly<Record<Impact, StatusIcon>> = {
   maintenance: 'wrench',
 };
 
-const IMPACT_TEXT: Readonly<Record<Impact, string>> = {
-  none: 'No impact',
-  minor: 'Minor impact',
-  major: 'Major impact',
-  critical: 'Critical impact',
-  maintenance: 'Maintenance',
-};
-
 export function statusTone(status: DayStatus): Tone {
   return status === 'no_data' ? 'none' : STATUS_TONES[status];
 }
@@ -224,14 +252,41 @@ export function impactIcon(impact: Impact): StatusIcon {
 }
 
 /** "Major impact", "Maintenance"… as shown next to an incident's name. */
-export function impactText(impact: Impact): string {
-  return IMPACT_TEXT[impact];
+export function impactText(impact: Impact, lang: Lang = 'en'): string {
+  return messages(lang)(`impact.${impact}`);
+}
+
+/** "Degraded performance", "Performances dégradées"… */
+export function componentStatusText(status: ComponentStatus, lang: Lang = 'en'): string {
+  return messages(lang)(`component.${status}`);
+}
+
+/** "Investigating", "Analyse en cours"…, for incidents and maintenances alike. */
+export function incidentStatusText(status: IncidentView['status'], lang: Lang = 'en'): string {
+  return messages(lang)(`status.${status}`);
+}
+
+// The overall status is worded in English by the domain (for the v2 API); the page says it in the reader's language.
+const OVERALL_KEYS: Readonly<Record<string, MessageKey>> = {
+  'All Systems Operational': 'overall.none',
+  'Service Under Maintenance': 'overall.maintenance',
+  'Partially Degraded Service': 'overall.partiallyDegraded',
+  'Degraded System Service': 'overall.degraded',
+  'Minor Service Outage': 'overall.minorOutage',
+  'Partial System Outage': 'overall.partialOutage',
+  'Major System Outage': 'overall.majorOutage',
+};
+
+/** The overall status description in the reader's language. */
+export function overallText(description: string, lang: Lang = 'en'): string {
+  const key = OVERALL_KEYS[description];
+  return key ? messages(lang)(key) : description;
 }
 
 export type StatusBadge = { label: string; tone: Tone; icon: StatusIcon };
 
-export function componentBadge(status: ComponentStatus): StatusBadge {
-  return { label: componentStatusLabel(status), tone: statusTone(status), icon: componentStatusIcon(status) };
+export function componentBadge(status: ComponentStatus, lang: Lang = 'en'): StatusBadge {
+  return { label: componentStatusText(status, lang), tone: statusTone(status), icon: componentStatusIcon(status) };
 }
 
 export function componentFeedHref(componentId: string): string {
@@ -286,7 +341,7 @@ export type UptimeBarsView = {
 export function buildUptimeBars(
   components: readonly Pick<ComponentView, 'id' | 'name' | 'createdAt' | 'startDate' | 'showcase'>[],
   history: readonly StatusHistoryEvent[],
-  options: { now: Date; timeZone: string; locale?: string; days?: number },
+  options: { now: Date; timeZone: string; locale?: string; lang?: Lang; days?: number },
 ): Map<string, UptimeBarsView> {
   const days = options.days ?? UPTIME_DAYS;
   const locale = options.locale ?? 'en';
@@ -307,7 +362,7 @@ export function buildUptimeBars(
       timeZone: options.timeZone,
       windows,
     });
-    out.set(c.id, barsView(result.days, result.uptime, days, locale));
+    out.set(c.id, barsView(result.days, result.uptime, days, locale, options.lang ?? 'en'));
   }
   return out;
 }
@@ -320,12 +375,19 @@ function observedSince(c: Pick<ComponentView, 'createdAt' | 'startDate'>, timeZo
   return start > c.createdAt ? start : c.createdAt;
 }
 
-function barsView(days: UptimeDay[], uptime: number | null, dayCount: number, locale: string): UptimeBarsView {
+function barsView(
+  days: UptimeDay[],
+  uptime: number | null,
+  dayCount: number,
+  locale: string,
+  lang: Lang,
+): UptimeBarsView {
+  const t = messages(lang);
   const bars: UptimeBar[] = days.map((d) => ({
     date: d.date,
     status: d.status,
     tone: statusTone(d.status),
-    label: dayLabel(d, locale),
+    label: dayLabel(d, locale, lang),
   }));
   const notable: string[] = [];
   const runs: UptimeRun[] = [];
@@ -337,7 +399,8 @@ function barsView(days: UptimeDay[], uptime: number | null, dayCount: number, lo
       const same = d.status === 'no_data' ? (x: UptimeDay) => x.status === 'no_data' : isCleanDay;
       while (j + 1 < days.length && same(days[j + 1])) j++;
       // "Oct 1, 2026 to " + the last day's own label: "Nov 3, 2026: no data".
-      const label = j === i ? bars[i].label : `${calendarDate(d.date, locale)} to ${bars[j].label}`;
+      const label =
+        j === i ? bars[i].label : t('uptime.range', { from: calendarDate(d.date, locale), last: bars[j].label });
       runs.push({ start: i, length: j - i + 1, tone: bars[i].tone, label });
       if (d.status === 'no_data') notable.push(label);
       i = j;
@@ -347,17 +410,13 @@ function barsView(days: UptimeDay[], uptime: number | null, dayCount: number, lo
       if (d.status !== 'operational') notable.push(bars[i].label);
     }
   }
-  const uptimeText = uptime === null ? 'No data yet' : `${formatUptime(uptime)} uptime`;
-  const trouble =
-    troubled === 0
-      ? 'no days with incidents'
-      : troubled === 1
-        ? '1 day with incidents'
-        : `${troubled} days with incidents`;
+  const value = uptimePercent(uptime, lang);
+  const uptimeText = uptime === null ? t('uptime.noDataYet') : t('uptime.value', { value });
+  const trouble = troubled === 0 ? t('uptime.troubledNone') : t('uptime.troubled', { count: troubled });
   const summary =
     uptime === null
-      ? `No uptime data for the last ${dayCount} days yet.`
-      : `${formatUptime(uptime)} uptime over the last ${dayCount} days, ${trouble}.`;
+      ? t('uptime.summaryNoData', { days: dayCount })
+      : t('uptime.summary', { value, days: dayCount, trouble });
   return { days: bars, runs, uptime, uptimeText, summary, notable };
 }
 
@@ -366,13 +425,22 @@ function isCleanDay(d: UptimeDay): boolean {
   return d.status === 'operational' && d.uptime === 1;
 }
 
-function dayLabel(d: UptimeDay, locale: string): string {
+function dayLabel(d: UptimeDay, locale: string, lang: Lang): string {
+  const t = messages(lang);
   const date = calendarDate(d.date, locale);
-  if (d.status === 'no_data' || d.uptime === null) return `${date}: no data`;
+  if (d.status === 'no_data' || d.uptime === null) return t('uptime.noData', { date });
   const outage = d.outageSeconds.major + d.outageSeconds.partial;
-  const status = componentStatusLabel(d.status).toLowerCase();
-  const length = outage > 0 ? ` for ${formatDuration(outage * 1000)}` : '';
-  return `${date}: ${status}${length}, ${formatUptime(d.uptime)} uptime`;
+  const status = componentStatusText(d.status, lang).toLowerCase();
+  const value = uptimePercent(d.uptime, lang);
+  return outage > 0
+    ? t('uptime.dayFor', { date, status, duration: formatDuration(outage * 1000, lang), value })
+    : t('uptime.day', { date, status, value });
+}
+
+/** "99.98%" in English, "99,98 %" in French (a decimal comma and a narrow no-break space). */
+function uptimePercent(fraction: number | null, lang: Lang): string {
+  const text = formatUptime(fraction);
+  return lang === 'fr' ? text.replace('.', ',').replace('%', '\u202f%') : text;
 }
 
 const calendarFormatters = new Map<string, Intl.DateTimeFormat>();
@@ -436,11 +504,12 @@ export type IncidentItem = {
 /** Everything an incident card, row or page shows about one incident or maintenance. */
 export function incidentItem(
   incident: IncidentView,
-  chrome: Pick<PageChrome, 'timeZone' | 'locale'>,
+  chrome: Zoned,
   now: Date,
   options: ViewOptions = PUBLIC_VIEW,
 ): IncidentItem {
   const closed = isClosed(incident.status);
+  const lang = chrome.lang ?? 'en';
   const end = closed ? (incident.resolvedAt ?? incident.updatedAt) : now;
   return {
     id: incident.id,
@@ -449,25 +518,25 @@ export function incidentItem(
     name: incident.name,
     internal: incident.visibility === 'internal',
     impact: incident.impact,
-    impactText: impactText(incident.impact),
+    impactText: impactText(incident.impact, lang),
     // Severity is the responders' triage scale: customers see the impact only.
-    severityLabel: options.audience === 'internal' ? incidentSeverityLabel(incident) : null,
+    severityLabel: options.audience === 'internal' ? incidentSeverityLabel(incident, lang) : null,
     tone: impactTone(incident.impact),
     icon: impactIcon(incident.impact),
     status: incident.status,
-    statusLabel: anyIncidentStatusLabel(incident.status),
+    statusLabel: incidentStatusText(incident.status, lang),
     statusTone: closed ? 'ok' : impactTone(incident.impact),
     closed,
     started: timeView(incident.startedAt, chrome),
     resolved: closed ? timeView(end, chrome) : null,
-    duration: formatDuration(end.getTime() - incident.startedAt.getTime()),
+    duration: formatDuration(end.getTime() - incident.startedAt.getTime(), lang),
     window: incident.scheduledFor ? maintenanceWindow(incident.scheduledFor, incident.scheduledUntil, chrome) : null,
     components: incident.components.map((c) => ({
       id: c.id,
       name: c.name,
       feedHref: componentFeedHref(c.id),
       internal: c.visibility === 'internal',
-      ...componentBadge(c.status),
+      ...componentBadge(c.status, lang),
     })),
     updates: incident.updates.map((u) => updateItem(u, incident, chrome)),
   };
@@ -482,44 +551,57 @@ export type Fact = { label: string; text: string; time?: TimeView };
 export function incidentFacts(
   item: IncidentItem,
   incident: Pick<IncidentView, 'scheduledFor' | 'scheduledUntil'>,
+  lang: Lang = 'en',
 ): Fact[] {
+  const t = messages(lang);
   if (item.kind === 'maintenance') {
     const facts: Fact[] = [];
-    if (item.window) facts.push({ label: 'Scheduled window', text: item.window.text, time: item.window.start });
+    if (item.window) facts.push({ label: t('fact.scheduledWindow'), text: item.window.text, time: item.window.start });
     if (incident.scheduledFor && incident.scheduledUntil) {
       facts.push({
-        label: 'Planned duration',
-        text: formatDuration(incident.scheduledUntil.getTime() - incident.scheduledFor.getTime()),
+        label: t('fact.plannedDuration'),
+        text: formatDuration(incident.scheduledUntil.getTime() - incident.scheduledFor.getTime(), lang),
       });
     }
-    if (item.resolved) facts.push({ label: 'Completed', text: item.resolved.text, time: item.resolved });
-    else facts.push({ label: 'Progress', text: item.status === 'scheduled' ? 'Not started yet' : 'In progress' });
+    if (item.resolved) facts.push({ label: t('fact.completed'), text: item.resolved.text, time: item.resolved });
+    else
+      facts.push({
+        label: t('fact.progress'),
+        text: item.status === 'scheduled' ? t('fact.notStarted') : t('fact.inProgress'),
+      });
     return facts;
   }
   return [
-    { label: 'Started', text: item.started.text, time: item.started },
+    { label: t('fact.started'), text: item.started.text, time: item.started },
     item.resolved
-      ? { label: 'Resolved', text: item.resolved.text, time: item.resolved }
-      : { label: 'Resolved', text: 'Ongoing' },
-    { label: 'Duration', text: item.resolved ? item.duration : `Ongoing, ${item.duration} so far` },
+      ? { label: t('fact.resolved'), text: item.resolved.text, time: item.resolved }
+      : { label: t('fact.resolved'), text: t('fact.ongoing') },
+    {
+      label: t('fact.duration'),
+      text: item.resolved ? item.duration : t('fact.ongoingSoFar', { duration: item.duration }),
+    },
   ];
 }
 
 /** One update of a timeline. Which updates there are is the read model's choice (its audience). */
-export function updateItem(
-  u: UpdateView,
-  incident: Pick<IncidentView, 'impact'>,
-  chrome: Pick<PageChrome, 'timeZone' | 'locale'>,
-): UpdateItem {
+export function updateItem(u: UpdateView, incident: Pick<IncidentView, 'impact'>, chrome: Zoned): UpdateItem {
+  const lang = chrome.lang ?? 'en';
   return {
     id: u.id,
     internal: u.audience === 'internal',
-    statusLabel: anyIncidentStatusLabel(u.status),
+    statusLabel: incidentStatusText(u.status, lang),
     tone: isClosed(u.status) ? 'ok' : impactTone(incident.impact),
     time: timeView(u.displayAt, chrome),
     html: renderMarkdown(u.body),
     affected: u.affected.length
-      ? u.affected.map((a) => `${a.name}: ${componentStatusLabel(a.newStatus)}`).join(', ')
+      ? u.affected
+          .map((a) =>
+            messages(lang)('incident.componentStatus', {
+              name: a.name,
+              status: componentStatusText(a.newStatus, lang),
+            }),
+          )
+          .join(', ')
       : null,
   };
 }
@@ -528,10 +610,10 @@ export function updateItem(
 export function maintenanceWindow(
   start: Date,
   end: Date | null,
-  chrome: Pick<PageChrome, 'timeZone' | 'locale'>,
+  chrome: Zoned,
 ): { start: TimeView; end: TimeView | null; text: string } {
   const from = timeView(start, chrome);
-  if (!end) return { start: from, end: null, text: `From ${from.text}` };
+  if (!end) return { start: from, end: null, text: tOf(chrome)('incident.from', { time: from.text }) };
   const to = timeView(end, chrome);
   // formatDateTime reads "<date>, HH:MM ZONE"; when date and zone match, say them once.
   const pattern = /^(.*), (\d{1,2}:\d{2}) (\S+)$/;
@@ -764,7 +846,7 @@ export function isComponentShown(c: Pick<ComponentView, 'status' | 'onlyShowIfDe
  * default, the internal one with `INTERNAL_VIEW` (and data loaded for the internal audience).
  */
 export function buildHomeView(data: StatusPageData, now: Date, options: ViewOptions = PUBLIC_VIEW): HomeView {
-  const chrome = pageChrome(data.settings);
+  const chrome = pageChrome(data.settings, options.language);
   const overall = overallStatus(
     data.components.map((c) => c.status),
     {
@@ -776,13 +858,14 @@ export function buildHomeView(data: StatusPageData, now: Date, options: ViewOpti
     now,
     timeZone: chrome.timeZone,
     locale: chrome.locale,
+    lang: chrome.lang,
   });
   const componentItem = (c: ComponentView, inInternalGroup = false): ComponentItem => ({
     id: c.id,
     name: c.name,
     internal: c.visibility === 'internal' || inInternalGroup,
     description: c.description?.trim() || null,
-    badge: componentBadge(c.status),
+    badge: componentBadge(c.status, chrome.lang),
     bars: bars.get(c.id) ?? null,
     feedHref: componentFeedHref(c.id),
   });
@@ -803,7 +886,7 @@ export function buildHomeView(data: StatusPageData, now: Date, options: ViewOpti
         name: item.group.name,
         internal,
         description: item.group.description?.trim() || null,
-        badge: componentBadge(item.group.status),
+        badge: componentBadge(item.group.status, chrome.lang),
         open: groupIsOpen(item.group),
         components: shown.map((c) => componentItem(c, internal)),
       },
@@ -821,7 +904,7 @@ export function buildHomeView(data: StatusPageData, now: Date, options: ViewOpti
     audience: options.audience,
     homeHref: homeHref(options),
     banner: {
-      description: overall.description,
+      description: overallText(overall.description, chrome.lang),
       tone: impactTone(overall.indicator),
       icon: impactIcon(overall.indicator),
       updated: timeView(data.updatedAt, chrome),

@@ -23,6 +23,7 @@
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/client.ts';
+import { languageOf, messages, type Lang } from '../../i18n/index.ts';
 import { componentGroups, subscriberComponents, subscribers } from '../../db/schema/index.ts';
 import { TooManyRequestsError } from '../errors.ts';
 import { hashSecret, newId, newSecret } from '../ids.ts';
@@ -57,6 +58,8 @@ export type SubscribeInput = {
   ip: string;
   siteUrl: string;
   pageName: string;
+  /** The language the person subscribed in (the page's): their emails are written in it. */
+  lang?: Lang;
   now?: Date;
 };
 
@@ -88,12 +91,15 @@ export async function subscribe(
   if (!addressHit.allowed) return { email, outcome: 'limited' };
 
   if (existing?.confirmedAt && !existing.unsubscribedAt) {
-    await mailer.send(alreadySubscribedEmail(email, input));
+    await mailer.send(
+      alreadySubscribedEmail(email, { ...input, lang: input.lang ?? languageOf(existing.locale) ?? 'en' }),
+    );
     return { email, outcome: 'already-subscribed-sent' };
   }
 
   const { token, fields } = freshConfirmation(now);
-  const confirm = { ...fields, allComponents: componentIds.length === 0 };
+  // Without a language (an older caller), the subscriber follows the page's default.
+  const confirm = { ...fields, allComponents: componentIds.length === 0, locale: input.lang ?? null };
   try {
     await db.transaction(async (tx) => {
       let id = existing?.id;
@@ -132,7 +138,7 @@ export async function sendConfirmation(
   db: Db,
   mailer: Mailer,
   subscriberId: string,
-  ctx: EmailContext & { now?: Date },
+  ctx: EmailContext & { now?: Date; defaultLang?: Lang },
 ): Promise<boolean> {
   const now = ctx.now ?? new Date();
   const [row] = await db.select().from(subscribers).where(eq(subscribers.id, subscriberId));
@@ -148,7 +154,9 @@ export async function sendConfirmation(
           .from(subscriberComponents)
           .where(eq(subscriberComponents.subscriberId, subscriberId))
       ).flatMap((c) => (visible.has(c.id) ? [visible.get(c.id)!.name] : []));
-  await mailer.send(confirmationEmail(row.email, token, chosen, ctx));
+  // Added by an admin or the API: their language if one was stored, the page's default otherwise.
+  const lang = languageOf(row.locale) ?? ctx.defaultLang ?? 'en';
+  await mailer.send(confirmationEmail(row.email, token, chosen, { ...ctx, lang }));
   return true;
 }
 
@@ -414,49 +422,53 @@ export async function loadSubscribeOptions(db: Db): Promise<SubscribeOptionGroup
   return out;
 }
 
-type EmailContext = Pick<SubscribeInput, 'siteUrl' | 'pageName'>;
+type EmailContext = Pick<SubscribeInput, 'siteUrl' | 'pageName' | 'lang'>;
 
 function confirmationEmail(to: string, token: string, componentNames: string[], ctx: EmailContext) {
+  const t = messages(ctx.lang ?? 'en');
+  const page = ctx.pageName;
   const link = `${ctx.siteUrl}/subscribe/confirm?token=${encodeURIComponent(token)}`;
-  const what = componentNames.length ? componentNames.join(', ') : 'all components';
+  const what = componentNames.length ? componentNames.join(', ') : t('email.allComponents');
   return {
     to,
-    subject: `Confirm your subscription to ${ctx.pageName} status`,
+    subject: t('email.confirmSubject', { page }),
     text: [
-      `Someone, hopefully you, asked to receive ${ctx.pageName} status updates by email at this address.`,
+      t('email.confirmIntro', { page }),
       '',
-      `Components: ${what}`,
+      t('email.components', { list: what }),
       '',
-      'To confirm, open this link within 48 hours:',
+      t('email.confirmOpen'),
       link,
       '',
-      'If you did not ask for this, ignore this email: nothing will be sent to you.',
+      t('email.confirmIgnore'),
     ].join('\n'),
     html: [
-      `<p>Someone, hopefully you, asked to receive ${escapeHtml(ctx.pageName)} status updates by email at this address.</p>`,
-      `<p>Components: ${escapeHtml(what)}</p>`,
-      `<p><a href="${escapeHtml(link)}">Confirm your subscription</a> (within 48 hours)</p>`,
-      '<p>If you did not ask for this, ignore this email: nothing will be sent to you.</p>',
+      `<p>${escapeHtml(t('email.confirmIntro', { page }))}</p>`,
+      `<p>${escapeHtml(t('email.components', { list: what }))}</p>`,
+      `<p><a href="${escapeHtml(link)}">${escapeHtml(t('email.confirmLink'))}</a> ${escapeHtml(t('email.within48'))}</p>`,
+      `<p>${escapeHtml(t('email.confirmIgnore'))}</p>`,
     ].join('\n'),
   };
 }
 
 function alreadySubscribedEmail(to: string, ctx: EmailContext) {
+  const t = messages(ctx.lang ?? 'en');
+  const page = ctx.pageName;
   return {
     to,
-    subject: `You are already subscribed to ${ctx.pageName} status`,
+    subject: t('email.alreadySubject', { page }),
     text: [
-      `Someone, hopefully you, asked to subscribe this address to ${ctx.pageName} status updates.`,
-      'It is already subscribed: there is nothing to do.',
+      t('email.alreadyIntro', { page }),
+      t('email.alreadyNothing'),
       '',
-      'To stop the updates or change the components, use the links at the bottom of any update email.',
-      `Status page: ${ctx.siteUrl}/`,
+      t('email.alreadyHow'),
+      t('email.statusPageLine', { url: `${ctx.siteUrl}/` }),
     ].join('\n'),
     html: [
-      `<p>Someone, hopefully you, asked to subscribe this address to ${escapeHtml(ctx.pageName)} status updates.</p>`,
-      '<p>It is already subscribed: there is nothing to do.</p>',
-      '<p>To stop the updates or change the components, use the links at the bottom of any update email.</p>',
-      `<p><a href="${escapeHtml(ctx.siteUrl)}/">Status page</a></p>`,
+      `<p>${escapeHtml(t('email.alreadyIntro', { page }))}</p>`,
+      `<p>${escapeHtml(t('email.alreadyNothing'))}</p>`,
+      `<p>${escapeHtml(t('email.alreadyHow'))}</p>`,
+      `<p><a href="${escapeHtml(ctx.siteUrl)}/">${escapeHtml(t('email.statusPage'))}</a></p>`,
     ].join('\n'),
   };
 }

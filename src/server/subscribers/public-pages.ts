@@ -5,6 +5,8 @@
  * tokens are ordinary answers (400/410), never errors.
  */
 import type { Db } from '../../db/client.ts';
+import { en } from '../../i18n/en.ts';
+import { messages, preferenceOf, type Lang, type MessageKey } from '../../i18n/index.ts';
 import type { App } from '../app.ts';
 import { ValidationError } from '../errors.ts';
 import { getSettings } from '../settings/queries.ts';
@@ -40,7 +42,7 @@ export async function loadSubscribePage(
   request: Request,
   ip: string,
 ): Promise<SubscribePage> {
-  const chrome = pageChrome(await getSettings(app.db));
+  const chrome = pageChrome(await getSettings(app.db), preferenceOf(request));
   const page: SubscribePage = {
     chrome,
     status: 200,
@@ -62,16 +64,18 @@ export async function loadSubscribePage(
         ip,
         siteUrl: app.config.siteUrl,
         pageName: chrome.pageName,
+        // The language the page was read in: the subscriber's emails will be in it.
+        lang: chrome.lang,
       });
       page.sentTo = done.email;
       return page;
     } catch (err) {
       if (err instanceof ValidationError) {
         page.status = 422;
-        page.errors = Object.keys(err.fields).length ? err.fields : { _: err.message };
+        page.errors = translateErrors(Object.keys(err.fields).length ? err.fields : { _: err.message }, chrome.lang);
       } else if (err instanceof TooManyRequestsError) {
         page.status = 429;
-        page.errors = { _: err.message };
+        page.errors = translateErrors({ _: err.message }, chrome.lang);
         page.retryAfterSeconds = err.retryAfterSeconds;
       } else throw err;
     }
@@ -92,7 +96,7 @@ export type TokenPage = {
 
 /** GET asks (link scanners follow GETs, so nothing happens yet); POST confirms. */
 export async function loadConfirmPage(db: Db, request: Request, url: URL): Promise<TokenPage> {
-  const chrome = pageChrome(await getSettings(db));
+  const chrome = pageChrome(await getSettings(db), preferenceOf(request));
   const token = url.searchParams.get('token') ?? '';
   if (request.method !== 'POST') {
     const check = await checkConfirmToken(db, token);
@@ -106,7 +110,7 @@ export async function loadConfirmPage(db: Db, request: Request, url: URL): Promi
 
 /** GET asks; POST unsubscribes, whatever the body (RFC 8058 one-click sends `List-Unsubscribe=One-Click`). */
 export async function loadUnsubscribePage(db: Db, request: Request, url: URL): Promise<TokenPage> {
-  const chrome = pageChrome(await getSettings(db));
+  const chrome = pageChrome(await getSettings(db), preferenceOf(request));
   const token = url.searchParams.get('token') ?? '';
   if (request.method !== 'POST') {
     const known = await manageTokenExists(db, token);
@@ -154,7 +158,7 @@ export async function loadManagePage(
   ip: string,
 ): Promise<ManagePage> {
   const { db } = app;
-  const chrome = pageChrome(await getSettings(db));
+  const chrome = pageChrome(await getSettings(db), preferenceOf(request));
   const token = url.searchParams.get('token') ?? '';
   const page: ManagePage = {
     chrome,
@@ -180,13 +184,14 @@ export async function loadManagePage(
           ip,
           siteUrl: app.config.siteUrl,
           pageName: chrome.pageName,
+          lang: chrome.lang,
         });
         if (done.status === 'sent') page.state = 'resubscribe-sent';
         else if (done.status === 'suppressed') page.state = 'suppressed';
       } catch (err) {
         if (!(err instanceof TooManyRequestsError)) throw err;
         page.status = 429;
-        page.errors = { _: err.message };
+        page.errors = translateErrors({ _: err.message }, chrome.lang);
         page.retryAfterSeconds = err.retryAfterSeconds;
       }
       if (page.state === 'form') page.groups = await loadSubscribeOptions(db);
@@ -211,16 +216,13 @@ export async function loadManagePage(
       page.state = result.status;
       page.status = 409;
       page.errors = {
-        _:
-          result.status === 'unsubscribed'
-            ? 'You are unsubscribed, so there is nothing to change: subscribe again first.'
-            : 'Emails to this address could not be delivered, so there is nothing to change.',
+        _: messages(chrome.lang)(result.status === 'unsubscribed' ? 'form.unsubscribed' : 'form.suppressed'),
       };
       return page;
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       page.status = 422;
-      page.errors = Object.keys(err.fields).length ? err.fields : { _: err.message };
+      page.errors = translateErrors(Object.keys(err.fields).length ? err.fields : { _: err.message }, chrome.lang);
     }
   }
   if (page.state === 'form') page.groups = await loadSubscribeOptions(db);
@@ -233,4 +235,20 @@ async function readFormData(request: Request): Promise<FormData | null> {
   } catch {
     return null;
   }
+}
+
+// The flow's messages are English (the API shares them); the pages say them in the reader's language.
+const FORM_KEYS = new Map<string, MessageKey>(
+  (Object.keys(en) as MessageKey[]).filter((k) => k.startsWith('form.')).map((k) => [en[k] as string, k]),
+);
+
+/** The form's error messages in `lang`; one the catalog does not know stays as it is. */
+function translateErrors(errors: Record<string, string>, lang: Lang): Record<string, string> {
+  const t = messages(lang);
+  return Object.fromEntries(
+    Object.entries(errors).map(([field, message]) => {
+      const key = FORM_KEYS.get(message);
+      return [field, key ? t(key) : message];
+    }),
+  );
 }
