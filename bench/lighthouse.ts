@@ -27,22 +27,13 @@ import { gzipSync } from 'node:zlib';
 import postgres from 'postgres';
 import { ensureBuilt } from '../src/cli/start.ts';
 import { openDatabase } from '../src/db/client.ts';
+import { CHROMIUM_FLAGS as CHROME_FLAGS } from '../test/helpers/chromium.ts';
 import { seedBenchContent } from './content.ts';
 
 const { values } = parseArgs({
   options: { desktop: { type: 'boolean', default: false }, weight: { type: 'boolean', default: false } },
 });
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CHROME_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const CATEGORIES = ['performance', 'accessibility', 'best-practices', 'seo'] as const;
 const cleanups: (() => unknown)[] = [];
 
