@@ -1,9 +1,10 @@
 /**
  * The HTTP server in front of Astro: answers the public surfaces from the in-memory snapshot
- * (src/server/snapshot/) with no rendering at all, and hands every other request to the
- * built Astro app (@astrojs/node's standalone handler, which also serves the assets). This
- * is what `npm start` and `vigie serve` run; `dist/server/entry.mjs` alone still works, but
- * renders every request.
+ * (src/server/snapshot/) with no rendering at all, and the built assets from memory
+ * (snapshot/assets.ts); it hands every other request to the built Astro app (@astrojs/node's
+ * standalone handler, which still serves what the asset store leaves out). This is what
+ * `npm start` and `vigie serve` run; `dist/server/entry.mjs` alone still works, but renders
+ * every request.
  */
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
@@ -11,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { newSecret } from '../server/ids.ts';
 import { RENDER_HEADER, setFrontRegistry, snapshotUsable, type FrontRegistry } from '../server/snapshot/registry.ts';
+import { loadAssets } from '../server/snapshot/assets.ts';
 import { writeExport } from '../server/snapshot/export.ts';
 import { createSnapshotStore } from '../server/snapshot/store.ts';
 
@@ -57,8 +59,11 @@ export async function serveBuilt(options: {
   process.env.ASTRO_NODE_AUTOSTART = 'disabled';
   const { handler } = (await import(pathToFileURL(ENTRY).href)) as { handler: AstroHandler };
   const { store, token } = registry;
+  // The built CSS and scripts, from memory and precompressed (Astro's handler sends them raw).
+  const assets = await loadAssets(ASSETS);
   const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (req.headers[RENDER_HEADER] !== token && snapshotUsable(registry) && store.serve(req, res)) return;
+    if (assets.serve(req, res)) return;
     handler(req, res);
   };
   const servers = await listenShared(handle, { host, port, count: options.listeners ?? DEFAULT_LISTENERS });

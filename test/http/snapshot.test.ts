@@ -13,6 +13,7 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../src/server/audit/service.ts';
 import { PUBLIC_CACHE_CONTROL } from '../../src/server/http.ts';
+import { ASSET_CACHE_CONTROL, IMMUTABLE_CACHE_CONTROL } from '../../src/server/snapshot/assets.ts';
 import { createApiToken, createUser } from '../../src/server/users/service.ts';
 import { createBrowser } from '../helpers/browser.ts';
 import { createTestDatabase, usingPostgres, type TestDatabase } from '../helpers/db.ts';
@@ -122,6 +123,32 @@ describe('answers from the snapshot', () => {
     expect(paged.headers.get('x-vigie-snapshot')).toBeNull();
     expect(paged.headers.get('cache-control')).toBe(CACHE_CONTROL);
     expect((await fetch(`${a.url}/incidents/${s.incidents.internal.id}`)).status).toBe(404);
+  });
+
+  it('serve the built stylesheet and scripts from memory, compressed, with an immutable or short cache', async () => {
+    const html = await (await fetch(`${a.url}/`)).text();
+    const css = /href="(\/_astro\/[^"]+\.css)"/.exec(html)?.[1];
+    expect(css, 'the page links its stylesheet').toBeDefined();
+    const raw = await fetch(a.url + css!);
+    const rawBytes = Buffer.from(await raw.arrayBuffer());
+    const br = await fetch(a.url + css!, { headers: { 'accept-encoding': 'br' } });
+    expect(br.headers.get('content-encoding')).toBe('br');
+    expect(br.headers.get('cache-control')).toBe(IMMUTABLE_CACHE_CONTROL);
+    expect(br.headers.get('content-type')).toBe('text/css; charset=utf-8');
+    // fetch decodes the body: the bytes sent are in Content-Length.
+    expect(Number(br.headers.get('content-length'))).toBeLessThan(rawBytes.length / 2);
+    expect(Buffer.from(await br.arrayBuffer()).equals(rawBytes)).toBe(true);
+    const etag = br.headers.get('etag')!;
+    const again = await fetch(a.url + css!, { headers: { 'accept-encoding': 'br', 'if-none-match': etag } });
+    expect(again.status).toBe(304);
+
+    const script = await fetch(`${a.url}/vigie-time.js`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(script.status).toBe(200);
+    expect(script.headers.get('content-encoding')).toBe('gzip');
+    expect(script.headers.get('cache-control')).toBe(ASSET_CACHE_CONTROL);
+    expect(script.headers.get('x-content-type-options')).toBe('nosniff');
+    // Anything the asset store does not hold is still the app's: a missing file is a 404.
+    expect((await fetch(`${a.url}/_astro/missing.css`)).status).toBe(404);
   });
 
   it('never hold internal data', async () => {

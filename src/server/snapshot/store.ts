@@ -50,6 +50,10 @@ export type SnapshotEntry = {
   stale?: Variant;
   /** The complete response headers per variant and encoding, made on first use. */
   heads?: Map<string, Record<string, string | number>>;
+  /** Already compressed bytes (images, fonts): always sent as they are, whatever the reader accepts. */
+  incompressible?: boolean;
+  /** Overrides the snapshot's caching (the built assets: src/server/snapshot/assets.ts). */
+  cacheControl?: string;
 };
 
 export type SnapshotStore = {
@@ -137,7 +141,7 @@ export function createSnapshotStore(): SnapshotStore {
       }
       const useStale = stale && entry.stale !== undefined;
       const variant = useStale ? entry.stale! : entry.fresh;
-      const encoding = pickEncoding(req.headers['accept-encoding']);
+      const encoding = entry.incompressible ? 'identity' : pickEncoding(req.headers['accept-encoding']);
       const headers = headersOf(entry, variant, useStale, encoding);
       if (matchesEtag(req.headers['if-none-match'], variant.etag)) {
         const { 'content-length': _, 'content-encoding': __, ...notModified } = headers;
@@ -178,7 +182,7 @@ function headersOf(
     const body = encoding === 'br' ? variant.br : encoding === 'gzip' ? variant.gzip : variant.body;
     headers = {
       ...entry.headers,
-      'cache-control': SNAPSHOT_CACHE_CONTROL,
+      'cache-control': entry.cacheControl ?? SNAPSHOT_CACHE_CONTROL,
       vary: entry.lang ? VARY_NEGOTIATED : 'Accept-Encoding',
       etag: encoding === 'identity' ? `"${variant.etag}"` : `"${variant.etag}-${encoding === 'br' ? 'br' : 'gz'}"`,
       'last-modified': variant.modifiedAt.toUTCString(),
@@ -197,7 +201,10 @@ function headersOf(
  * status page: brotli 5 took 1.8 ms for 4 060 bytes, brotli 9 took 53 ms for 3 992 bytes;
  * a rebuild right after an update cannot spend the difference.
  */
-export async function makeVariant(body: Buffer): Promise<Variant> {
+export async function makeVariant(body: Buffer, options: { compress?: boolean } = {}): Promise<Variant> {
+  const etag = createHash('sha256').update(body).digest('base64url').slice(0, 27);
+  // Images and fonts are compressed already: their "variants" are the bytes themselves.
+  if (options.compress === false) return { body, gzip: body, br: body, etag, modifiedAt: new Date() };
   const [br, gzipped] = await Promise.all([
     brotli(body, {
       params: {
@@ -207,13 +214,7 @@ export async function makeVariant(body: Buffer): Promise<Variant> {
     }),
     gz(body, { level: 9 }),
   ]);
-  return {
-    body,
-    gzip: gzipped,
-    br,
-    etag: createHash('sha256').update(body).digest('base64url').slice(0, 27),
-    modifiedAt: new Date(),
-  };
+  return { body, gzip: gzipped, br, etag, modifiedAt: new Date() };
 }
 
 /** br when accepted, else gzip when accepted, else identity. A `q=0` refuses a coding. */
