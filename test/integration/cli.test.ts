@@ -146,12 +146,13 @@ describe('vigie CLI', () => {
         readSink(dataDir).filter((m) => decodeHeader(m.headers.subject ?? '').includes('Worker CLI check'));
       while (Date.now() < deadline && sink().length === 0) await new Promise((r) => setTimeout(r, 100));
       expect(sink()).toHaveLength(1);
-      expect(stdout).toMatch(/^Vigie worker on /m);
-      const fanout = stdout
+      // The worker logs JSON lines only (src/server/log.ts).
+      const lines = stdout
         .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as { event: string; deliveries: number })
-        .find((e) => e.event === 'fanout');
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { level: string; msg: string; event?: string; deliveries?: number });
+      expect(lines.some((l) => l.level === 'info' && l.msg.startsWith('Vigie worker on '))).toBe(true);
+      const fanout = lines.find((e) => e.event === 'fanout');
       expect(fanout?.deliveries).toBeGreaterThanOrEqual(1);
     } finally {
       child.kill('SIGTERM');
