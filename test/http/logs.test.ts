@@ -152,6 +152,10 @@ describe('logs', () => {
     await new Promise((r) => setTimeout(r, 100));
     const lines = parse(server.output());
     expect(lines).toContainEqual(expect.objectContaining({ msg: 'request', requestId: 'trace.42_A-b' }));
+    // Answers from the snapshot skip ids (the hot path); they never replay the render's.
+    const home = await fetch(`${server.url}/`);
+    expect(home.headers.get('x-vigie-snapshot')).toBe('fresh');
+    expect(home.headers.get('x-request-id')).toBeNull();
   });
 
   it('with another key: the admin page says the secret cannot be decrypted, and the log says why, by request', async () => {
