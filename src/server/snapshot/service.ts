@@ -50,7 +50,7 @@ export type SnapshotServiceOptions = {
 /** Starts the builder; the first build runs at once. */
 export function startSnapshotService(options: SnapshotServiceOptions): SnapshotService {
   const { database, store, render } = options;
-  const log = options.log ?? ((line) => logger.info(line));
+  const log = options.log ?? ((line) => (line.includes('could not') ? logger.warn(line) : logger.info(line)));
   let stopped = false;
   let running: Promise<void> | null = null;
   /** The build asked for while one runs: 'full' wins over 'hot'. */
