@@ -3,7 +3,7 @@
  * against the test database.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -160,6 +160,36 @@ describe('vigie CLI', () => {
     expect(await exited).toBe(0);
     expect(stdout).toMatch(/Stopping/);
     rmSync(mailDir, { recursive: true, force: true });
+  });
+
+  it('serve and worker refuse to start on PostgreSQL without VIGIE_SECRET_KEY, saying how to make one', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'vigie-cli-nokey-'));
+    try {
+      for (const command of ['serve', 'worker']) {
+        const r = await run(process.execPath, [path.join(root, 'scripts/vigie.mjs'), command], {
+          cwd: root,
+          // The refusal comes before any connection: this address is never tried.
+          env: {
+            PATH: process.env.PATH,
+            DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
+            VIGIE_DATA_DIR: dataDir,
+          },
+          timeout: 20_000,
+        }).then(
+          () => ({ code: 0, stderr: '' }),
+          (err: { code: number; stderr: string }) => err,
+        );
+        expect(r.code, command).toBe(1);
+        const line = JSON.parse(r.stderr.trim().split('\n').at(-1)!) as { level: string; msg: string };
+        expect(line.level).toBe('error');
+        expect(line.msg).toMatch(/^VIGIE_SECRET_KEY is not set/);
+        expect(line.msg).toContain('openssl rand -base64 32');
+      }
+      // No key was made on the side, where the next start would not find it.
+      expect(existsSync(path.join(dataDir, 'secret.key'))).toBe(false);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('answers an unknown command with the usage and exit code 2', async () => {
