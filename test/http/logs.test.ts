@@ -10,7 +10,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq, sql } from 'drizzle-orm';
+import { openDatabase, queryRows } from '../../src/db/client.ts';
+import { settings, webhooks } from '../../src/db/schema/index.ts';
 import { SYSTEM_ACTOR } from '../../src/server/audit/service.ts';
+import { getSettings } from '../../src/server/settings/queries.ts';
 import { createApiToken, createUser } from '../../src/server/users/service.ts';
 import { createBrowser } from '../helpers/browser.ts';
 import { usingPostgres } from '../helpers/db.ts';
@@ -22,6 +26,11 @@ const PASSWORD = 'logs-test-password-4711';
 const OTHER_KEY = Buffer.alloc(32, 3).toString('base64');
 
 type Line = { time: string; level: string; msg: string; requestId?: string; [k: string]: unknown };
+
+/** Secrets as a release before encryption at rest stored them: in plaintext. */
+const LEGACY_WEBHOOK_SECRET = 'bGVnYWN5LXBsYWludGV4dC13ZWJob29rLXNlY3JldC0x';
+const LEGACY_SIGNING_SECRET = 'bGVnYWN5LXBsYWludGV4dC1zaWduaW5nLXNlY3JldC0y';
+const LEGACY_WEBHOOK_ID = 'legacyhook01';
 
 let app: Awaited<ReturnType<typeof startScenarioServer<{ apiToken: string }>>>;
 let server: TestServer;
@@ -56,6 +65,16 @@ beforeAll(async () => {
     {
       async prepare(db) {
         await createUser(db, SYSTEM_ACTOR, { email: 'admin@example.com', role: 'admin', password: PASSWORD });
+        await db.insert(webhooks).values({
+          id: LEGACY_WEBHOOK_ID,
+          name: 'From an older release',
+          url: 'https://hooks.example.com/old',
+          format: 'signed',
+          events: ['incident.created'],
+          secret: LEGACY_WEBHOOK_SECRET,
+        });
+        await getSettings(db);
+        await db.update(settings).set({ signingSecret: LEGACY_SIGNING_SECRET }).where(eq(settings.id, 1));
         return { apiToken: (await createApiToken(db, SYSTEM_ACTOR, { name: 'ci', role: 'admin' })).token };
       },
     },
@@ -98,6 +117,12 @@ describe('logs', () => {
     const after = await b.get(rotated.location!);
     secrets.rotatedWebhook = /id="webhook-secret"[^>]*>\s*([^<\s]+)/.exec(after.text)![1];
     expect(secrets.rotatedWebhook).not.toBe(secrets.webhook);
+
+    // The plaintext secret from an older release, sealed at start, still reads the same.
+    const legacy = await b.get(`/admin/webhooks/${LEGACY_WEBHOOK_ID}`);
+    expect(/id="webhook-secret"[^>]*>\s*([^<\s]+)/.exec(legacy.text)?.[1]).toBe(LEGACY_WEBHOOK_SECRET);
+    secrets.legacyWebhook = LEGACY_WEBHOOK_SECRET;
+    secrets.legacySigning = LEGACY_SIGNING_SECRET;
 
     const auth = { authorization: `Bearer ${secrets.apiToken}` };
     expect((await fetch(`${server.url}/api/v1/components`, { headers: auth })).status).toBe(200);
@@ -160,6 +185,21 @@ describe('logs', () => {
 
   it('with another key: the admin page says the secret cannot be decrypted, and the log says why, by request', async () => {
     await server.stop();
+    // Meanwhile, the raw rows: the start sealed the plaintext ones, and none holds a secret in clear.
+    const h = await openDatabase({ databaseUrl: app.env.DATABASE_URL, dataDir: app.env.VIGIE_DATA_DIR });
+    try {
+      const rows = await queryRows<{ id: string; secret: string }>(h.db, sql`select id, secret from webhooks`);
+      expect(rows.map((r) => r.id).sort()).toEqual([LEGACY_WEBHOOK_ID, webhookId].sort());
+      for (const r of rows) expect(r.secret).toMatch(/^v1:/);
+      const [signing] = await queryRows<{ s: string }>(h.db, sql`select signing_secret as s from settings`);
+      expect(signing.s).toMatch(/^v1:/);
+      const raw = JSON.stringify({ rows, signing });
+      for (const value of [LEGACY_WEBHOOK_SECRET, LEGACY_SIGNING_SECRET, secrets.rotatedWebhook]) {
+        expect(raw).not.toContain(value);
+      }
+    } finally {
+      await h.close();
+    }
     const other = await startServer({ ...app.env, VIGIE_SECRET_KEY: OTHER_KEY });
     try {
       const b = createBrowser(other.url);
