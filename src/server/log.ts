@@ -7,7 +7,8 @@
  * Redaction, so that no secret reaches a log: a field whose name says password, token,
  * secret, authorization, cookie, api key or signature is written as "[redacted]", at any
  * depth; in every string, the value of a query parameter named like those (`?token=…`) is
- * cut, so a logged URL never carries a confirm or manage link's token.
+ * cut, so a logged URL never carries a confirm or manage link's token; an error keeps its
+ * name, message, stack, code and cause only, and a failed query's parameters are cut.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 
@@ -57,14 +58,22 @@ export function redactText(text: string): string {
   return text.includes('=') ? text.replace(SECRET_PARAM, '$1[redacted]') : text;
 }
 
+/**
+ * An error's text without the values of a failed query: drizzle's message lists them
+ * (`params: …`), and they may be an email address, a token's hash or a sealed secret.
+ */
+function errorText(text: string): string {
+  return redactText(text.replace(/^params: .*$/gm, 'params: [redacted]'));
+}
+
 /** A copy of `value` fit for a log: secrets named by their field cut, errors made plain. */
 export function redact(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return redactText(value);
   if (value === null || typeof value !== 'object') return typeof value === 'bigint' ? String(value) : value;
   if (depth > 6) return '[deep]';
   if (value instanceof Error) {
-    const out: LogFields = { name: value.name, message: redactText(value.message) };
-    if (value.stack) out.stack = redactText(value.stack);
+    const out: LogFields = { name: value.name, message: errorText(value.message) };
+    if (value.stack) out.stack = errorText(value.stack);
     const code = (value as { code?: unknown }).code;
     if (code !== undefined) out.code = code;
     if (value.cause !== undefined) out.cause = redact(value.cause, depth + 1);

@@ -38,6 +38,22 @@ describe('redact', () => {
     expect(out.stack).not.toContain('s3cret');
     expect(out.cause.message).toBe('inner');
   });
+
+  it('cuts the parameters of a failed query, and the error properties it does not know', () => {
+    const err = Object.assign(
+      new Error(
+        'Failed query: insert into "subscribers" ("email", "token_hash") values ($1, $2)\nparams: ann@example.com,ab12',
+      ),
+      { params: ['ann@example.com', 'ab12'], code: '23505' },
+    );
+    const out = redact({ err }) as { err: Record<string, unknown> };
+    expect(JSON.stringify(out)).not.toContain('ann@example.com');
+    expect(out.err.message).toBe(
+      'Failed query: insert into "subscribers" ("email", "token_hash") values ($1, $2)\nparams: [redacted]',
+    );
+    expect(out.err.code).toBe('23505');
+    expect(out.err.params).toBeUndefined();
+  });
 });
 
 describe('saneRequestId', () => {
