@@ -16,6 +16,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +31,9 @@ import { hashSecret } from '../src/server/ids.ts';
 import { fanOut } from '../src/server/notify/fanout.ts';
 import { getSigningSecret, manageTokenFor } from '../src/server/notify/tokens.ts';
 import { startResendStandIn } from '../test/helpers/resend-stand-in.ts';
+
+// One key for this run's processes: with DATABASE_URL, Vigie refuses to start without one.
+process.env.VIGIE_SECRET_KEY ??= randomBytes(32).toString('base64');
 
 const { values } = parseArgs({
   options: {
@@ -115,9 +119,10 @@ async function startWorker(): Promise<Worker> {
   const ready = new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the worker exited (${code}) before it was ready`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (line.startsWith('Vigie worker on')) resolve();
+      // The worker logs JSON lines (src/server/log.ts).
       if (line.startsWith('{')) {
-        const event = JSON.parse(line) as { event: string; deliveries: number; ms: number };
+        const event = JSON.parse(line) as { msg: string; event?: string; deliveries: number; ms: number };
+        if (event.msg.startsWith('Vigie worker on')) resolve();
         if (event.event === 'fanout') {
           reported.deliveries += event.deliveries;
           reported.ms += event.ms;

@@ -18,6 +18,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -28,6 +29,9 @@ import type { Actor } from '../src/server/audit/service.ts';
 import { createApiToken } from '../src/server/users/service.ts';
 import { startTcpProxy } from '../test/helpers/tcp-proxy.ts';
 import { seedBenchContent } from './content.ts';
+
+// One key for this run's processes: with DATABASE_URL, Vigie refuses to start without one.
+process.env.VIGIE_SECRET_KEY ??= randomBytes(32).toString('base64');
 
 const { values } = parseArgs({
   options: {
@@ -93,7 +97,12 @@ async function main() {
   cleanups.push(() => rmSync(out, { recursive: true, force: true }));
   execFileSync(process.execPath, [path.join(root, 'scripts/vigie.mjs'), 'export', '--out', out], {
     cwd: root,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: databaseUrl },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DATABASE_URL: databaseUrl,
+      VIGIE_SECRET_KEY: process.env.VIGIE_SECRET_KEY,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const nginxUrl = values['no-nginx'] ? null : await startNginx(out);
@@ -282,6 +291,7 @@ async function startVigie(
       HOME: process.env.HOME,
       PORT: String(port),
       DATABASE_URL: databaseUrl,
+      VIGIE_SECRET_KEY: process.env.VIGIE_SECRET_KEY,
       VIGIE_WORKER: '0',
       VIGIE_SNAPSHOT_DEBUG: process.env.VIGIE_SNAPSHOT_DEBUG,
       // To measure what the timer rebuilds cost a spike: VIGIE_SNAPSHOT_REFRESH=3600.

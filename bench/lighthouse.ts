@@ -20,6 +20,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -29,6 +30,9 @@ import { ensureBuilt } from '../src/cli/start.ts';
 import { openDatabase } from '../src/db/client.ts';
 import { CHROMIUM_FLAGS as CHROME_FLAGS } from '../test/helpers/chromium.ts';
 import { seedBenchContent } from './content.ts';
+
+// One key for this run's processes: with DATABASE_URL, Vigie refuses to start without one.
+process.env.VIGIE_SECRET_KEY ??= randomBytes(32).toString('base64');
 
 const { values } = parseArgs({
   options: { desktop: { type: 'boolean', default: false }, weight: { type: 'boolean', default: false } },
@@ -133,6 +137,7 @@ async function startVigie(env: Record<string, string>): Promise<string> {
       HOST: '127.0.0.1',
       PORT: String(port),
       VIGIE_WORKER: '0',
+      VIGIE_SECRET_KEY: process.env.VIGIE_SECRET_KEY,
       ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],

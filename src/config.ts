@@ -29,6 +29,14 @@ const Env = z.object({
   VIGIE_EXPORT_DIR: z.string().optional(),
   VIGIE_LISTENERS: z.coerce.number().int().min(1).max(256).default(32),
   VIGIE_API_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  VIGIE_SECRET_KEY: z
+    .string()
+    .refine(
+      (v) => parseSecretKey(v) !== null,
+      'must be 32 bytes, as 64 hex characters or base64 (openssl rand -base64 32)',
+    )
+    .optional(),
+  VIGIE_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
 export type Config = {
@@ -53,6 +61,10 @@ export type Config = {
   listeners: number;
   /** Management API requests a minute per token; past it, 429 with Retry-After. */
   apiRateLimit: number;
+  /** Encrypts webhook secrets and the signing secret at rest (src/server/secrets.ts); unset, a key file. */
+  secretKey: string | undefined;
+  /** The least important log lines written (src/server/log.ts). */
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
 };
 
 /** Reads and validates the environment; throws one readable error listing every bad variable. */
@@ -82,5 +94,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     exportDir: e.VIGIE_EXPORT_DIR ? path.resolve(e.VIGIE_EXPORT_DIR) : undefined,
     listeners: e.VIGIE_LISTENERS,
     apiRateLimit: e.VIGIE_API_RATE_LIMIT,
+    secretKey: e.VIGIE_SECRET_KEY,
+    logLevel: e.VIGIE_LOG_LEVEL,
   };
+}
+
+/** Parses a secret key: 64 hex characters, or base64 / base64url of exactly 32 bytes; null otherwise. */
+export function parseSecretKey(text: string): Buffer | null {
+  const t = text.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(t)) return Buffer.from(t, 'hex');
+  if (!/^[A-Za-z0-9+/_-]{43}=?$/.test(t)) return null;
+  const key = Buffer.from(t.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  return key.length === 32 ? key : null;
 }

@@ -1,5 +1,7 @@
 /**
  * Runs around every request, in this order:
+ * 0. request id: an incoming `X-Request-Id` (a short token) or a new one, on every log line
+ *    written while the request is handled (src/server/log.ts) and echoed in the answer;
  * 1. errors and headers: the security headers (src/server/security-headers.ts: CSP, framing,
  *    HSTS…), and a readable answer instead of a
  *    stack trace when something fails (503 when the database is unreachable);
@@ -10,6 +12,7 @@
  * 4. guard: staff paths need a signed-in user (the role checks live in the services).
  * Public pages skip 2-4: they are the same for everyone and must stay cheap.
  */
+import { randomUUID } from 'node:crypto';
 import { defineMiddleware, sequence } from 'astro:middleware';
 import { getApp } from './server/app.ts';
 import {
@@ -22,6 +25,7 @@ import {
 import { SESSION_COOKIE, sessionCookieOptions, validateSession } from './server/auth/sessions.ts';
 import { errorToJson, isDatabaseUnavailable, jsonError } from './server/http.ts';
 import { newSecret } from './server/ids.ts';
+import { log, logs, saneRequestId, withRequestId } from './server/log.ts';
 import { securityHeaders } from './server/security-headers.ts';
 
 // SITE_URL is read as config reads it; https turns HSTS on.
@@ -34,12 +38,36 @@ export function isStaffPath(pathname: string): boolean {
 
 const PUBLIC_STAFF_PATHS = new Set(['/admin/login', '/admin/logout']);
 
+const requestId = defineMiddleware((context, next) => {
+  const id = saneRequestId(context.request.headers.get('x-request-id')) ?? randomUUID();
+  const started = performance.now();
+  return withRequestId(id, async () => {
+    let response = await next();
+    try {
+      response.headers.set('x-request-id', id);
+    } catch {
+      // A redirect's headers may be immutable: a copy takes the header.
+      response = new Response(response.body, response);
+      response.headers.set('x-request-id', id);
+    }
+    if (logs('debug')) {
+      log.debug('request', {
+        method: context.request.method,
+        path: context.url.pathname + context.url.search,
+        status: response.status,
+        ms: Math.round(performance.now() - started),
+      });
+    }
+    return response;
+  });
+});
+
 const errorsAndHeaders = defineMiddleware(async (context, next) => {
   let response: Response;
   try {
     response = await next();
   } catch (err) {
-    console.error(`${context.request.method} ${context.url.pathname} failed:`, err);
+    log.error('request failed', { method: context.request.method, path: context.url.pathname, err });
     response = context.url.pathname.startsWith('/api/') ? errorToJson(err) : errorPage(err);
   }
   for (const [name, value] of Object.entries(securityHeaders(context.url.pathname, { https: HTTPS }))) {
@@ -134,7 +162,7 @@ const guard = defineMiddleware(async (context, next) => {
   return next();
 });
 
-export const onRequest = sequence(errorsAndHeaders, nulGuard, session, csrf, guard);
+export const onRequest = sequence(requestId, errorsAndHeaders, nulGuard, session, csrf, guard);
 
 function errorPage(err: unknown): Response {
   const unavailable = isDatabaseUnavailable(err);

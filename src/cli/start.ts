@@ -13,6 +13,9 @@ import { openDatabase } from '../db/client.ts';
 import { SYSTEM_ACTOR } from '../server/audit/service.ts';
 import { isEmpty, seedDemo } from '../server/demo/seed.ts';
 import { countUsers, createUser, ensureFirstAdmin, generatePassword } from '../server/users/service.ts';
+import { log } from '../server/log.ts';
+import { sealStoredSecrets } from '../server/seal-secrets.ts';
+import { secretKey } from '../server/secrets.ts';
 import { ENTRY as entry, serveBuilt } from './serve.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -20,6 +23,7 @@ const DEMO_ADMIN = 'admin@acme.example';
 
 /** Builds, prepares the database and serves Vigie in this process. */
 export async function startServer(config: Config): Promise<void> {
+  secretKey(); // refuses to start, by name, without one (see src/server/secrets.ts)
   ensureBuilt();
   const loginLines = await prepareDatabase(config);
 
@@ -34,15 +38,14 @@ export async function startServer(config: Config): Promise<void> {
     (r) => r.ok,
     () => false,
   );
-  console.log('');
-  console.log(`Vigie is serving ${config.siteUrl}${ready ? '' : ' (the database is not answering yet: see /readyz)'}`);
-  for (const line of loginLines) console.log(line);
+  log.info(`Vigie is serving ${config.siteUrl}${ready ? '' : ' (the database is not answering yet: see /readyz)'}`);
+  for (const line of loginLines) log.info(line);
 }
 
 /** Builds the server when the sources are newer than the build. */
 export function ensureBuilt(): void {
   if (existsSync(entry) && newestSource() <= statSync(entry).mtimeMs) return;
-  console.log('Building Vigie (the sources changed since the last build)…');
+  log.info('Building Vigie (the sources changed since the last build)…');
   execFileSync(process.execPath, [path.join(root, 'node_modules/astro/bin/astro.mjs'), 'build', '--silent'], {
     cwd: root,
     stdio: 'inherit',
@@ -69,6 +72,7 @@ async function prepareDatabase(config: Config): Promise<string[]> {
   const lines: string[] = [];
   try {
     await database.migrate();
+    await sealStoredSecrets(database.db);
     const { db } = database;
     const firstAdmin = await ensureFirstAdmin(db, config);
     if (firstAdmin) lines.push(`Created the first admin, ${firstAdmin}, from ADMIN_EMAIL and ADMIN_PASSWORD.`);
@@ -84,9 +88,11 @@ async function prepareDatabase(config: Config): Promise<string[]> {
       }
     }
     if (database.kind === 'pglite' && existsSync(credentialsFile)) {
-      const [email, password] = readFileSync(credentialsFile, 'utf8').split('\n');
-      lines.push(`Log in at ${config.siteUrl}/admin/login as ${email} with the password ${password}`);
-      lines.push(`(kept in ${credentialsFile}; delete that file once you have changed the password).`);
+      // The password stays in the file: logs never carry one.
+      const [email] = readFileSync(credentialsFile, 'utf8').split('\n');
+      lines.push(
+        `Log in at ${config.siteUrl}/admin/login as ${email} with the password in ${credentialsFile} (delete that file once you have changed the password).`,
+      );
     } else if ((await countUsers(db)) === 0) {
       lines.push('No user exists yet. Create the first admin with:');
       lines.push('  npm run vigie -- user:add --email you@example.com --role admin');

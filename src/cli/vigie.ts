@@ -1,7 +1,8 @@
 /**
  * `npm run vigie -- <command>`: operations from a terminal. Run through scripts/vigie.mjs,
  * which checks the Node version first. Commands that print a secret print it alone on the
- * last line, so scripts can take it with `tail -n 1`.
+ * last line, so scripts can take it with `tail -n 1`. The one-shot commands answer in plain
+ * text; the long-running ones (start, serve, worker) write JSON log lines (src/server/log.ts).
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,6 +17,12 @@ import { createMailer } from '../server/notify/mailer.ts';
 import { ASSETS, serveBuilt } from './serve.ts';
 import { writeExport } from '../server/snapshot/export.ts';
 import { ensureBuilt, startServer } from './start.ts';
+import { log } from '../server/log.ts';
+import { sealStoredSecrets } from '../server/seal-secrets.ts';
+import { secretKey } from '../server/secrets.ts';
+
+/** The commands that keep running, and log in JSON rather than answer in text. */
+const SERVERS = ['start', 'serve', 'worker'];
 
 type Command = { summary: string; usage: string; run(args: string[], config: Config): Promise<void> };
 
@@ -29,6 +36,7 @@ const commands: Record<string, Command> = {
     summary: 'Serve the built server as it is (no build, no migrations or demo content): what a container runs',
     usage: 'serve',
     async run(_args, config) {
+      secretKey(); // refuses to start, by name, without one (see src/server/secrets.ts)
       for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(0));
       const front = await serveBuilt({
         host: config.host,
@@ -36,7 +44,7 @@ const commands: Record<string, Command> = {
         exportDir: config.exportDir,
         listeners: config.listeners,
       });
-      console.log(`Vigie is serving ${config.siteUrl} (listening on ${front.url})`);
+      log.info(`Vigie is serving ${config.siteUrl} (listening on ${front.url})`);
     },
   },
   export: {
@@ -128,14 +136,16 @@ const commands: Record<string, Command> = {
     summary: 'Run only the notification worker, until stopped (the web server runs one too unless VIGIE_WORKER=0)',
     usage: 'worker',
     async run(_args, config) {
+      secretKey();
       const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
       try {
         await database.migrate();
+        await sealStoredSecrets(database.db);
         const mailer = createMailer({ apiKey: config.resendApiKey, dataDir: config.dataDir, from: config.emailFrom });
         const work = startBackgroundWork(database.db, config, mailer, {
-          log: (line) => console.log(JSON.stringify({ time: new Date().toISOString(), ...line })),
+          log: (line) => log.info(String(line.event), line),
         });
-        console.log(
+        log.info(
           `Vigie worker on ${database.label}: email through ${mailer.kind === 'resend' ? 'Resend' : `the mail sink in ${config.dataDir}/mail`}, ` +
             `${config.sendRate} request(s)/s. Stop with Ctrl-C or SIGTERM.`,
         );
@@ -143,7 +153,7 @@ const commands: Record<string, Command> = {
           process.once('SIGTERM', () => resolve());
           process.once('SIGINT', () => resolve());
         });
-        console.log('Stopping: finishing the batches in flight…');
+        log.info('Stopping: finishing the batches in flight…');
         await work.stop();
       } finally {
         await database.close();
@@ -200,6 +210,10 @@ async function main(argv: string[]): Promise<number> {
     await command.run(args, loadConfig());
     return 0;
   } catch (err) {
+    if (SERVERS.includes(name)) {
+      log.error(err instanceof Error ? err.message : String(err), err instanceof Error ? { err } : undefined);
+      return 1;
+    }
     if (err instanceof UsageError) console.error(`${err.message}\nUsage: npm run vigie -- ${command.usage}`);
     else if (err instanceof ValidationError)
       console.error(

@@ -3,6 +3,7 @@ import { componentBadge, overallBadge, renderBadge, UNKNOWN_BADGE, type Badge } 
 import { PUBLIC_CACHE_CONTROL } from '../server/http.ts';
 import { loadV2Payload } from '../server/statuspage/respond.ts';
 import type { V2Component } from '../server/statuspage/serialize.ts';
+import { log } from '../server/log.ts';
 
 /**
  * The status badge for READMEs and other sites: `/badge.svg` (the overall status) and
@@ -21,7 +22,7 @@ export const GET: APIRoute = async ({ request, url }) => {
       status: { indicator: string; description: string };
     };
   } catch (err) {
-    console.error('GET /badge.svg failed:', err);
+    log.error('request failed', { method: 'GET', path: '/badge.svg', err });
     return svg(request, 503, { label: 'status', message: 'unavailable', tone: 'unknown' }, 'no-store');
   }
   if (ids.length === 0) return svg(request, 200, overallBadge(payload.status));

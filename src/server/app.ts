@@ -7,6 +7,9 @@ import { loadConfig, type Config } from '../config.ts';
 import { openDatabase, type DatabaseHandle, type Db } from '../db/client.ts';
 import { startBackgroundWork, type BackgroundWork } from './background.ts';
 import { createMailer, type Mailer } from './notify/mailer.ts';
+import { log } from './log.ts';
+import { sealStoredSecrets } from './seal-secrets.ts';
+import { MissingSecretKeyError } from './secrets.ts';
 import { frontRegistry } from './snapshot/registry.ts';
 import { loopbackRender, startSnapshotService, type SnapshotService } from './snapshot/service.ts';
 import { ensureFirstAdmin } from './users/service.ts';
@@ -40,6 +43,12 @@ async function openApp(): Promise<App> {
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     await database.migrate();
+    await sealStoredSecrets(database.db).catch((err: unknown) => {
+      // Without a key (DATABASE_URL alone, entry.mjs run directly) the pages still serve;
+      // webhooks and manage links fail with this same message. `vigie serve` refuses to start.
+      if (!(err instanceof MissingSecretKeyError)) throw err;
+      log.error(err.message);
+    });
     await ensureFirstAdmin(database.db, config);
   } catch (err) {
     await database.close().catch(() => {});

@@ -10,6 +10,7 @@ import { startWorkerLoop } from './notify/loop.ts';
 import type { Mailer } from './notify/mailer.ts';
 import { runMaintenanceSchedule } from './maintenances/scheduler.ts';
 import { pruneOutbox } from './outbox/service.ts';
+import { log as logger } from './log.ts';
 
 export type BackgroundWork = { stop(): Promise<void> };
 
@@ -45,7 +46,7 @@ export function startBackgroundWork(
       (r) => {
         if (log && (r.started.length || r.completed.length || r.reminders)) log({ event: 'maintenance', ...r });
       },
-      (err: unknown) => console.error('[vigie] maintenance schedule:', err),
+      (err: unknown) => logger.error('maintenance schedule failed', { err }),
     );
   };
   schedule();
@@ -54,7 +55,7 @@ export function startBackgroundWork(
   // Hourly: the records of old snapshot invalidations (one per public change) go.
   let pruning: Promise<unknown> = Promise.resolve();
   const prune = () => {
-    pruning = pruneOutbox(db).catch((err: unknown) => console.error('[vigie] outbox prune:', err));
+    pruning = pruneOutbox(db).catch((err: unknown) => logger.error('outbox prune failed', { err }));
   };
   prune();
   const pruneTimer = setInterval(prune, 3_600_000);

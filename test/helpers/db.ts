@@ -13,13 +13,21 @@ import { newId } from '../../src/server/ids.ts';
 export type TestDatabase = {
   handle: DatabaseHandle;
   /** The env a server process needs to open the same database. */
-  env: { DATABASE_URL?: string; VIGIE_DATA_DIR?: string };
+  env: { DATABASE_URL?: string; VIGIE_DATA_DIR?: string; VIGIE_SECRET_KEY?: string };
   /** Closes the handle (PGlite: frees the folder for a server process); the data stays until drop(). */
   close(): Promise<void>;
   drop(): Promise<void>;
 };
 
 export const usingPostgres = Boolean(process.env.DATABASE_URL);
+
+/**
+ * The key that encrypts stored secrets (src/server/secrets.ts), the same for the test
+ * process and every server or CLI it starts (they get it through `env`): with DATABASE_URL
+ * Vigie refuses to start without one. Fixed, so a failure replays.
+ */
+export const TEST_SECRET_KEY = Buffer.alloc(32, 7).toString('base64');
+process.env.VIGIE_SECRET_KEY ??= TEST_SECRET_KEY;
 
 /**
  * A new, empty database, migrated unless `migrate: false` (upgrade tests apply an older set
@@ -42,7 +50,7 @@ export async function createTestDatabase(
     const close = closeOnce(handle);
     return {
       handle,
-      env: { DATABASE_URL: url.toString() },
+      env: { DATABASE_URL: url.toString(), VIGIE_SECRET_KEY: process.env.VIGIE_SECRET_KEY },
       close,
       async drop() {
         await close();
@@ -58,7 +66,9 @@ export async function createTestDatabase(
   const close = closeOnce(handle);
   return {
     handle,
-    env: dir ? { VIGIE_DATA_DIR: dir } : {},
+    env: dir
+      ? { VIGIE_DATA_DIR: dir, VIGIE_SECRET_KEY: process.env.VIGIE_SECRET_KEY }
+      : { VIGIE_SECRET_KEY: process.env.VIGIE_SECRET_KEY },
     close,
     async drop() {
       await close();

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import type { Db } from '../../src/db/client.ts';
-import { createTestDatabase } from './db.ts';
+import { createTestDatabase, TEST_SECRET_KEY } from './db.ts';
 import { seedScenario } from './scenario.ts';
 
 type Scenario = Awaited<ReturnType<typeof seedScenario>>;
@@ -40,6 +40,7 @@ export async function startServer(env: Record<string, string | undefined>): Prom
       HOST: '127.0.0.1',
       PORT: String(port),
       VIGIE_WORKER: '0',
+      VIGIE_SECRET_KEY: TEST_SECRET_KEY,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,7 +3,7 @@
  * against the test database.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -146,12 +146,13 @@ describe('vigie CLI', () => {
         readSink(dataDir).filter((m) => decodeHeader(m.headers.subject ?? '').includes('Worker CLI check'));
       while (Date.now() < deadline && sink().length === 0) await new Promise((r) => setTimeout(r, 100));
       expect(sink()).toHaveLength(1);
-      expect(stdout).toMatch(/^Vigie worker on /m);
-      const fanout = stdout
+      // The worker logs JSON lines only (src/server/log.ts).
+      const lines = stdout
         .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as { event: string; deliveries: number })
-        .find((e) => e.event === 'fanout');
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { level: string; msg: string; event?: string; deliveries?: number });
+      expect(lines.some((l) => l.level === 'info' && l.msg.startsWith('Vigie worker on '))).toBe(true);
+      const fanout = lines.find((e) => e.event === 'fanout');
       expect(fanout?.deliveries).toBeGreaterThanOrEqual(1);
     } finally {
       child.kill('SIGTERM');
@@ -159,6 +160,36 @@ describe('vigie CLI', () => {
     expect(await exited).toBe(0);
     expect(stdout).toMatch(/Stopping/);
     rmSync(mailDir, { recursive: true, force: true });
+  });
+
+  it('serve and worker refuse to start on PostgreSQL without VIGIE_SECRET_KEY, saying how to make one', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'vigie-cli-nokey-'));
+    try {
+      for (const command of ['serve', 'worker']) {
+        const r = await run(process.execPath, [path.join(root, 'scripts/vigie.mjs'), command], {
+          cwd: root,
+          // The refusal comes before any connection: this address is never tried.
+          env: {
+            PATH: process.env.PATH,
+            DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
+            VIGIE_DATA_DIR: dataDir,
+          },
+          timeout: 20_000,
+        }).then(
+          () => ({ code: 0, stderr: '' }),
+          (err: { code: number; stderr: string }) => err,
+        );
+        expect(r.code, command).toBe(1);
+        const line = JSON.parse(r.stderr.trim().split('\n').at(-1)!) as { level: string; msg: string };
+        expect(line.level).toBe('error');
+        expect(line.msg).toMatch(/^VIGIE_SECRET_KEY is not set/);
+        expect(line.msg).toContain('openssl rand -base64 32');
+      }
+      // No key was made on the side, where the next start would not find it.
+      expect(existsSync(path.join(dataDir, 'secret.key'))).toBe(false);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('answers an unknown command with the usage and exit code 2', async () => {

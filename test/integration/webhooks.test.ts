@@ -23,7 +23,7 @@ import {
   rotateWebhookSecret,
   sendTestWebhook,
   updateWebhook,
-  type Webhook,
+  type WebhookWithSecret,
 } from '../../src/server/webhooks/service.ts';
 import { fanOutWebhookEvents, MAX_WEBHOOK_ATTEMPTS, sendWebhooks } from '../../src/server/webhooks/worker.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -107,7 +107,7 @@ const deliveriesOf = (webhookId: string) =>
 const json = (r: Received) => JSON.parse(r.body);
 
 describe('what each webhook receives', () => {
-  const hooks = {} as Record<string, Webhook>;
+  const hooks = {} as Record<string, WebhookWithSecret>;
   let s: Awaited<ReturnType<typeof seedScenario>>;
   let escaped: string;
 

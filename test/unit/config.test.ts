@@ -43,4 +43,15 @@ describe('loadConfig', () => {
       /RESEND_WEBHOOK_SECRET: must be the signing secret/,
     );
   });
+
+  it('takes a 32-byte VIGIE_SECRET_KEY and a log level, and refuses anything else by name', () => {
+    const key = Buffer.alloc(32, 5).toString('base64');
+    expect(loadConfig({ VIGIE_SECRET_KEY: key, VIGIE_LOG_LEVEL: 'debug' })).toMatchObject({
+      secretKey: key,
+      logLevel: 'debug',
+    });
+    expect(loadConfig({}).logLevel).toBe('info');
+    expect(() => loadConfig({ VIGIE_SECRET_KEY: 'short' })).toThrow(/VIGIE_SECRET_KEY: must be 32 bytes/);
+    expect(() => loadConfig({ VIGIE_LOG_LEVEL: 'loud' })).toThrow(/VIGIE_LOG_LEVEL/);
+  });
 });

@@ -23,6 +23,7 @@ import { isId } from '../ids.ts';
 import { authorize } from '../services.ts';
 import { getSettings } from '../settings/queries.ts';
 import type { Ctx } from '../statuspage/serialize.ts';
+import { log } from '../log.ts';
 
 /** The largest request body the API reads. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -88,7 +89,7 @@ export function v1Route(handlers: Partial<Record<V1Method, V1Handler>>): V1Route
       const reply = await handler(await prepare(context, method));
       return respond(reply, method === 'HEAD');
     } catch (err) {
-      if (!(err instanceof ServiceError)) console.error(`${method} ${context.url.pathname} failed:`, err);
+      if (!(err instanceof ServiceError)) log.error('request failed', { method, path: context.url.pathname, err });
       return errorToJson(err);
     }
   };

@@ -23,6 +23,7 @@ import type { Mailer } from './mailer.ts';
 import { createPacer } from './pacer.ts';
 import { runWorkerOnce, type WorkerResult } from './worker.ts';
 import { sendWebhooks } from '../webhooks/worker.ts';
+import { log } from '../log.ts';
 
 export type WorkerLoop = { stop(): Promise<void> };
 
@@ -60,7 +61,7 @@ export function startWorkerLoop(db: Db, options: WorkerLoopOptions): WorkerLoop 
   const idleMs = options.idleMs ?? 1_000;
   const lanes = options.lanes ?? Math.min(8, Math.max(2, Math.ceil(options.sendRate / 2.5)));
   const pacer = createPacer({ rate: options.sendRate });
-  const onError = options.onError ?? ((e: unknown) => console.error('[vigie] delivery worker:', e));
+  const onError = options.onError ?? ((err: unknown) => log.error('delivery worker failed', { err }));
   const base = { mailer: options.mailer, siteUrl: options.siteUrl, batchSize: options.batchSize };
   const outboxAlarm = alarm();
   const sendAlarm = alarm();

@@ -54,6 +54,8 @@ const DROPPED_HEADERS = new Set([
   'keep-alive',
   'transfer-encoding',
   'vary',
+  // The render's own request id: replayed, every visitor would get the same one.
+  'x-request-id',
 ]);
 
 /** Renders one path as an anonymous visitor would get it: with no language preference, or in `lang`. */

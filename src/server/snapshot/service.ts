@@ -15,6 +15,7 @@ import { SNAPSHOT_CHANNEL } from '../outbox/service.ts';
 import { buildSnapshot, SnapshotBuildError, type BuildResult, type Render } from './builder.ts';
 import { frontRegistry, RENDER_HEADER } from './registry.ts';
 import type { SnapshotStore } from './store.ts';
+import { log as logger } from '../log.ts';
 
 /** Time-based content (maintenance windows, "in 5 minutes", the uptime day) is at most this old. */
 export const REFRESH_MS = 30_000;
@@ -49,7 +50,7 @@ export type SnapshotServiceOptions = {
 /** Starts the builder; the first build runs at once. */
 export function startSnapshotService(options: SnapshotServiceOptions): SnapshotService {
   const { database, store, render } = options;
-  const log = options.log ?? ((line) => console.log(line));
+  const log = options.log ?? ((line) => (line.includes('could not') ? logger.warn(line) : logger.info(line)));
   let stopped = false;
   let running: Promise<void> | null = null;
   /** The build asked for while one runs: 'full' wins over 'hot'. */

@@ -7,6 +7,7 @@ import { getApp } from '../app.ts';
 import { isDatabaseUnavailable, PUBLIC_CACHE_CONTROL } from '../http.ts';
 import { queryV2Payload } from './payload.ts';
 import type { V2Endpoint, V2Payload } from './serialize.ts';
+import { log } from '../log.ts';
 
 const CORS_HEADERS: Record<string, string> = { 'access-control-allow-origin': '*' };
 
@@ -26,7 +27,7 @@ export async function serveV2(request: Request, endpoint: V2Endpoint): Promise<R
   try {
     return v2Json(request, 200, await loadV2Payload(endpoint), { 'cache-control': CACHE_CONTROL });
   } catch (err) {
-    console.error(`${request.method} /api/v2/${endpoint}.json failed:`, err);
+    log.error('request failed', { method: request.method, path: `/api/v2/${endpoint}.json`, err });
     const unavailable = err instanceof AppUnavailable || isDatabaseUnavailable(err);
     const message = unavailable
       ? 'The database is unavailable. Try again in a moment.'

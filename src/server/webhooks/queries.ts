@@ -5,7 +5,7 @@ import { webhookDeliveries, webhooks } from '../../db/schema/index.ts';
 import { NotFoundError } from '../errors.ts';
 import { isId } from '../ids.ts';
 import { authorize, type Caller } from '../services.ts';
-import type { Webhook } from './service.ts';
+import { revealWebhook, type Webhook } from './service.ts';
 
 export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;
 
@@ -28,7 +28,7 @@ export async function listWebhooks(db: Db, caller: Caller): Promise<WebhookSumma
   return rows.map((w) => {
     const c = byId.get(w.id);
     return {
-      ...w,
+      ...revealWebhook(w),
       pending: Number(c?.pending ?? 0),
       failed: Number(c?.failed ?? 0),
       lastSentAt: c?.lastSentAt ? new Date(c.lastSentAt) : null,
@@ -41,7 +41,7 @@ export async function getWebhook(db: Db, caller: Caller, id: string): Promise<We
   authorize(caller, 'webhooks:manage');
   const [row] = isId(id) ? await db.select().from(webhooks).where(eq(webhooks.id, id)) : [];
   if (!row) throw new NotFoundError(`There is no webhook ${id}`);
-  return row;
+  return revealWebhook(row);
 }
 
 /** A webhook's latest deliveries, newest first. */

@@ -9,6 +9,8 @@ import { webhookDeliveries, webhooks } from '../../db/schema/index.ts';
 import { recordAudit } from '../audit/service.ts';
 import { NotFoundError } from '../errors.ts';
 import { newId, newSecret } from '../ids.ts';
+import { log } from '../log.ts';
+import { openSecret, sealSecret, secretKey, SecretUnreadableError } from '../secrets.ts';
 import { authorize, changes, parseInput, type Caller } from '../services.ts';
 import { getSettings } from '../settings/queries.ts';
 import { renderBody } from './payload.ts';
@@ -19,28 +21,58 @@ import {
   type UpdateWebhookInput,
 } from './schemas.ts';
 
-export type Webhook = typeof webhooks.$inferSelect;
+/** A webhook as stored: `secret` is an envelope (src/server/secrets.ts). */
+export type StoredWebhook = typeof webhooks.$inferSelect;
+
+/** A webhook with its secret in clear; null when this server's key cannot decrypt it. */
+export type Webhook = Omit<StoredWebhook, 'secret'> & { secret: string | null };
+
+/** What a webhook's secret is bound to in its envelope. */
+export function webhookSecretContext(id: string): string {
+  return `webhook:${id}`;
+}
+
+/** Encrypts a webhook's secret for storage. */
+export function sealWebhookSecret(id: string, secret: string): string {
+  return sealSecret(secret, secretKey(), webhookSecretContext(id));
+}
+
+/** Decrypts a stored webhook's secret; an unreadable one is logged and comes back null. */
+export function revealWebhook(row: StoredWebhook): Webhook {
+  try {
+    return { ...row, secret: openSecret(row.secret, secretKey(), webhookSecretContext(row.id)) };
+  } catch (err) {
+    if (!(err instanceof SecretUnreadableError)) throw err;
+    log.error(err.message, { webhookId: row.id });
+    return { ...row, secret: null };
+  }
+}
 
 /** What the audit log keeps of a webhook: everything but the secret. */
-function auditView(w: Partial<Webhook>): Record<string, unknown> {
+function auditView(w: Partial<StoredWebhook> | Partial<Webhook>): Record<string, unknown> {
   const { secret: _, createdAt: _c, updatedAt: _u, ...rest } = w;
   return rest;
 }
 
-export async function createWebhook(db: Db, caller: Caller, input: CreateWebhookInput): Promise<Webhook> {
+/** A webhook just made or rotated: its new secret is known in clear. */
+export type WebhookWithSecret = Webhook & { secret: string };
+
+export async function createWebhook(db: Db, caller: Caller, input: CreateWebhookInput): Promise<WebhookWithSecret> {
   authorize(caller, 'webhooks:manage');
   const data = parseInput(CreateWebhookSchema, input);
   return db.transaction(async (tx) => {
+    const id = newId();
+    const secret = newSecret();
     const [row] = await tx
       .insert(webhooks)
-      .values({ id: newId(), ...data, secret: newSecret() })
+      .values({ id, ...data, secret: sealWebhookSecret(id, secret) })
       .returning();
     await recordAudit(tx, caller, 'webhook.create', { type: 'webhook', id: row.id }, auditView(row));
-    return row;
+    return { ...row, secret };
   });
 }
 
-async function lockWebhook(tx: Db, id: string): Promise<Webhook> {
+async function lockWebhook(tx: Db, id: string): Promise<StoredWebhook> {
   const [row] = await tx.select().from(webhooks).where(eq(webhooks.id, id)).for('update');
   if (!row) throw new NotFoundError(`There is no webhook ${id}`);
   return row;
@@ -52,14 +84,14 @@ export async function updateWebhook(db: Db, caller: Caller, id: string, input: U
   return db.transaction(async (tx) => {
     const before = await lockWebhook(tx, id);
     const diff = changes(auditView(before), auditView(data));
-    if (!Object.keys(diff.after).length) return before;
+    if (!Object.keys(diff.after).length) return revealWebhook(before);
     const [row] = await tx
       .update(webhooks)
       .set({ ...data, updatedAt: new Date() })
       .where(eq(webhooks.id, id))
       .returning();
     await recordAudit(tx, caller, 'webhook.update', { type: 'webhook', id }, diff);
-    return row;
+    return revealWebhook(row);
   });
 }
 
@@ -74,17 +106,18 @@ export async function deleteWebhook(db: Db, caller: Caller, id: string): Promise
 }
 
 /** A new secret: the old one stops verifying at once (deliveries already queued are signed with the new one). */
-export async function rotateWebhookSecret(db: Db, caller: Caller, id: string): Promise<Webhook> {
+export async function rotateWebhookSecret(db: Db, caller: Caller, id: string): Promise<WebhookWithSecret> {
   authorize(caller, 'webhooks:manage');
   return db.transaction(async (tx) => {
     await lockWebhook(tx, id);
+    const secret = newSecret();
     const [row] = await tx
       .update(webhooks)
-      .set({ secret: newSecret(), updatedAt: new Date() })
+      .set({ secret: sealWebhookSecret(id, secret), updatedAt: new Date() })
       .where(eq(webhooks.id, id))
       .returning();
     await recordAudit(tx, caller, 'webhook.rotate_secret', { type: 'webhook', id }, { secret: 'rotated' });
-    return row;
+    return { ...row, secret };
   });
 }
 

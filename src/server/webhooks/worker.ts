@@ -17,6 +17,7 @@ import type { Db } from '../../db/client.ts';
 import { incidents, incidentUpdates, outbox, users, webhookDeliveries, webhooks } from '../../db/schema/index.ts';
 import type { IncidentEventPayload } from '../outbox/service.ts';
 import { getSettings } from '../settings/queries.ts';
+import { revealWebhook, type Webhook } from './service.ts';
 import { mayReceive, renderBody, signatureHeaders, type EventContext } from './payload.ts';
 
 export const MAX_WEBHOOK_ATTEMPTS = 8;
@@ -165,7 +166,7 @@ export async function sendWebhooks(db: Db, options: SendOptions = {}): Promise<S
             rows.map((r) => r.webhookId),
           ),
         )
-    ).map((h) => [h.id, h]),
+    ).map((h) => [h.id, revealWebhook(h)]),
   );
   await Promise.all(
     rows.map(async (row) => {
@@ -218,13 +219,21 @@ type Outcome =
   | { kind: 'retry'; status: number | null; reason: string; retryAfterMs: number }
   | { kind: 'failed'; status: number | null; reason: string };
 
-async function post(hook: typeof webhooks.$inferSelect, row: Claimed, now: Date, timeoutMs: number): Promise<Outcome> {
+async function post(hook: Webhook, row: Claimed, now: Date, timeoutMs: number): Promise<Outcome> {
+  if (hook.format === 'signed' && hook.secret === null) {
+    return {
+      kind: 'failed',
+      status: null,
+      reason:
+        'Not sent: the signing secret cannot be decrypted with this server’s key (VIGIE_SECRET_KEY). Restore the key, or replace the secret.',
+    };
+  }
   const headers: Record<string, string> = {
     'Content-Type': 'application/json',
     'User-Agent': 'Vigie-Webhooks/1',
     'X-Vigie-Event': row.event,
     'X-Vigie-Delivery': String(row.id),
-    ...(hook.format === 'signed' ? signatureHeaders(hook.secret, row.payload, now) : {}),
+    ...(hook.format === 'signed' ? signatureHeaders(hook.secret!, row.payload, now) : {}),
   };
   let res: Response;
   try {

@@ -9,6 +9,7 @@ import { readBodyUpTo, type V1Method, type V1Route } from '../../../../server/ap
 import { getApp } from '../../../../server/app.ts';
 import { errorToJson, jsonError } from '../../../../server/http.ts';
 import { handleResendWebhook } from '../../../../server/subscribers/suppression.ts';
+import { log } from '../../../../server/log.ts';
 
 /** Resend's email events are a few KiB; anything near this is not one of them. */
 const MAX_WEBHOOK_BYTES = 256 * 1024;
@@ -35,7 +36,7 @@ async function route({ request, url }: APIContext): Promise<Response> {
       headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
     });
   } catch (err) {
-    console.error(`POST ${url.pathname} failed:`, err);
+    log.error('request failed', { method: 'POST', path: url.pathname, err });
     return errorToJson(err);
   }
 }
