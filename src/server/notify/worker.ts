@@ -472,10 +472,12 @@ async function sendBatch(db: Db, rows: Claimed[], options: WorkerOptions, now: D
     if (err instanceof MailerError) result.rateLimit = err.rateLimit;
     const retryAfterMs =
       err instanceof MailerError && err.retryAfterSeconds !== null ? err.retryAfterSeconds * 1000 : 0;
-    if (status === 429) {
+    if (status === 429 || (err instanceof MailerError && err.code === 'disk_full')) {
       // "Slow down" is no failure: the provider took nothing, so the batch waits exactly as
       // long as it asked (2 s if it did not say), and the attempt is not counted (a daily quota
       // running out leaves the emails pending, visible in the admin, rather than failed).
+      // The mail sink's disk being full is the same: nothing was written, and the emails wait
+      // with the reason shown until there is room, never given up on.
       await retryLater(retryAfterMs || FIRST_BACKOFF_MS, false, reason);
       return;
     }
