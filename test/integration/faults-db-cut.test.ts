@@ -136,21 +136,15 @@ describe.skipIf(!usingPostgres)('fault: Postgres goes away during admin writes',
 
     const failed = outcomes.filter((o) => !o.ok);
     const succeeded = outcomes.filter((o) => o.ok);
-    console.log(
-      outcomes
-        .map(
-          (o) =>
-            `${o.name} ${o.ok} ${Math.round(o.ms)} ${String(o.error ?? '').slice(0, 60)} ${String((o.error as { cause?: unknown })?.cause ?? '').slice(0, 80)}`,
-        )
-        .join('\n'),
-    );
     // The faults really hit writes, and writes went on succeeding after them.
     expect(failed.length).toBeGreaterThan(0);
     expect(succeeded.length).toBeGreaterThan(8);
     const afterFaults = outcomes.slice(-8);
-    expect(afterFaults.every((o) => o.ok)).toBe(true);
-    // The pool reconnects within about a second of the database coming back.
-    expect(Math.max(...afterFaults.map((o) => o.ms))).toBeLessThan(3_000);
+    const describe = (o: Outcome) => `${o.name}: ${o.ok ? 'ok' : String(o.error)} in ${Math.round(o.ms)} ms`;
+    expect(afterFaults.filter((o) => !o.ok).map(describe)).toEqual([]);
+    // The pool reconnects soon after the database is back (it used to take 10–20 s; 5 s of
+    // slack here for a loaded machine).
+    expect(Math.max(...afterFaults.map((o) => o.ms)), afterFaults.map(describe).join('\n')).toBeLessThan(5_000);
 
     // A failure is one the HTTP layer answers with 503 and a plain message.
     for (const f of failed) {
