@@ -140,11 +140,11 @@ describe.skipIf(!usingPostgres)('fault: Postgres goes away during admin writes',
     expect(failed.length).toBeGreaterThan(0);
     expect(succeeded.length).toBeGreaterThan(8);
     const afterFaults = outcomes.slice(-8);
-    const describe = (o: Outcome) => `${o.name}: ${o.ok ? 'ok' : String(o.error)} in ${Math.round(o.ms)} ms`;
-    expect(afterFaults.filter((o) => !o.ok).map(describe)).toEqual([]);
+    const show = (o: Outcome) => `${o.name}: ${o.ok ? 'ok' : String(o.error)} in ${Math.round(o.ms)} ms`;
+    expect(afterFaults.filter((o) => !o.ok).map(show)).toEqual([]);
     // The pool reconnects soon after the database is back (it used to take 10–20 s; 5 s of
     // slack here for a loaded machine).
-    expect(Math.max(...afterFaults.map((o) => o.ms)), afterFaults.map(describe).join('\n')).toBeLessThan(5_000);
+    expect(Math.max(...afterFaults.map((o) => o.ms)), afterFaults.map(show).join('\n')).toBeLessThan(5_000);
 
     // A failure is one the HTTP layer answers with 503 and a plain message.
     for (const f of failed) {
