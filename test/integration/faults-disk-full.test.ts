@@ -15,10 +15,13 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { emailDeliveries } from '../../src/db/schema/index.ts';
+import { and, eq, sql } from 'drizzle-orm';
+import { emailDeliveries, outbox, subscribers } from '../../src/db/schema/index.ts';
 import { SYSTEM_ACTOR } from '../../src/server/audit/service.ts';
 import { createComponent } from '../../src/server/components/service.ts';
 import { createIncident } from '../../src/server/incidents/service.ts';
+import { createSubscriber } from '../../src/server/subscribers/service.ts';
+import { comms } from '../helpers/principals.ts';
 import { createMailer, SINK_FULL_RETRY_S } from '../../src/server/notify/mailer.ts';
 import { MAX_ATTEMPTS, runWorkerOnce } from '../../src/server/notify/worker.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
@@ -144,5 +147,31 @@ describe('fault: the mail sink’s disk is full', () => {
     expect(new Set(recipients).size).toBe(SUBSCRIBERS);
     // Every file is a whole message.
     for (const m of mail) expect(m.raw.trimEnd().endsWith('--')).toBe(true);
+  });
+
+  it('keeps a confirmation email for a subscriber staff added until there is room, and sends it once', async () => {
+    const db = t.handle.db;
+    const mailer = createMailer({ dataDir, from: 'Acme <status@example.com>' });
+    await createSubscriber(db, comms, { email: 'added-while-full@example.com', confirmed: false });
+    const queued = () =>
+      db
+        .select()
+        .from(outbox)
+        .where(and(eq(outbox.topic, 'subscriber.confirm'), eq(sql`${outbox.payload}->>'subscriberId'`, added.id)));
+    const [added] = await db.select().from(subscribers).where(eq(subscribers.email, 'added-while-full@example.com'));
+    fillDisk(0);
+    let now = new Date(Date.now() + 60_000);
+    for (let pass = 0; pass < 2 * MAX_ATTEMPTS; pass++) {
+      expect((await runWorkerOnce(db, { mailer, siteUrl: SITE, now })).confirmations).toBe(0);
+      now = new Date(now.getTime() + 5 * 60_000);
+    }
+    const [waiting] = await queued();
+    expect(waiting).toMatchObject({ processedAt: null, attempts: 0 });
+    expect(waiting.lastError).toMatch(/out of disk space/);
+    freeDisk();
+    expect((await runWorkerOnce(db, { mailer, siteUrl: SITE, now })).confirmations).toBe(1);
+    await runWorkerOnce(db, { mailer, siteUrl: SITE, now: new Date(now.getTime() + 5 * 60_000) });
+    expect(readSink(dataDir).filter((m) => m.headers.to === 'added-while-full@example.com')).toHaveLength(1);
+    expect((await queued())[0].processedAt).not.toBeNull();
   });
 });

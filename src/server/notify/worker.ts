@@ -223,8 +223,16 @@ async function processConfirmations(db: Db, options: WorkerOptions, now: Date): 
       }
       await db.update(outbox).set({ processedAt: now, lastError: null }).where(eq(outbox.id, row.id));
     } catch (err) {
-      const attempts = row.attempts + 1;
       const reason = err instanceof Error ? err.message : String(err);
+      if (err instanceof MailerError && err.code === 'disk_full') {
+        // The mail sink's disk is full: the email waits for room, never given up on (as in sendBatch).
+        await db
+          .update(outbox)
+          .set({ lastError: reason, availableAt: new Date(now.getTime() + (err.retryAfterSeconds ?? 30) * 1000) })
+          .where(eq(outbox.id, row.id));
+        continue;
+      }
+      const attempts = row.attempts + 1;
       const retryable =
         !(err instanceof MailerError) || err.statusCode === null || err.statusCode === 429 || err.statusCode >= 500;
       await db
