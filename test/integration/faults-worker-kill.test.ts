@@ -125,11 +125,21 @@ describe('fault: the worker is killed during a fan-out', () => {
     second.child.kill('SIGTERM');
     await second.exited;
 
-    expect(resend.accepted.size, second.output()).toBe(SUBSCRIBERS);
-    expect(resend.duplicates()).toEqual([]);
-    expect(replays().length).toBeGreaterThan(0);
+    // On failure, what both workers said and what the provider saw after the kill.
+    const story = () =>
+      `first worker:\n${first.output()}\nsecond worker:\n${second.output()}\nafter the kill:\n` +
+      resend.requests
+        .slice(requestsAtKill)
+        .map((r) => `${r.status} ${r.emails} ${r.idempotencyKey}${keysAtKill.has(r.idempotencyKey) ? ' (replay)' : ''}`)
+        .join('\n');
+    expect(resend.accepted.size, story()).toBe(SUBSCRIBERS);
+    expect(resend.duplicates(), story()).toEqual([]);
+    expect(replays().length, story()).toBeGreaterThan(0);
     // The provider answered the replays from its idempotency store: nothing sent twice.
-    expect(replays().every((r) => r.status === 200)).toBe(true);
+    expect(
+      replays().map((r) => r.status),
+      story(),
+    ).toEqual(replays().map(() => 200));
 
     const h = await openDatabase({ databaseUrl: t.env.DATABASE_URL, dataDir: t.env.VIGIE_DATA_DIR });
     try {
@@ -137,7 +147,10 @@ describe('fault: the worker is killed during a fan-out', () => {
         h.db,
         sql`select status, count(*)::int as n from email_deliveries group by status`,
       );
-      expect(rows.map((r) => ({ status: r.status, n: Number(r.n) }))).toEqual([{ status: 'sent', n: SUBSCRIBERS }]);
+      expect(
+        rows.map((r) => ({ status: r.status, n: Number(r.n) })),
+        story(),
+      ).toEqual([{ status: 'sent', n: SUBSCRIBERS }]);
     } finally {
       await h.close();
     }
