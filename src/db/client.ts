@@ -56,6 +56,11 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     max: options.max ?? 10,
     connect_timeout: 5,
     idle_timeout: 60,
+    // postgres.js waits up to 20 s between reconnection attempts (3^n/100 s, n counting every
+    // failed connection of the pool): a one-second outage with a few callers left the app
+    // unable to write for 10–20 s after Postgres was back (faults-db-cut.test.ts). At most
+    // ~1 s between attempts, with jitter, is cheap for a server that is down anyway.
+    backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(0.1 * 2 ** retries, 1),
     onnotice: () => {},
   });
   const db = drizzle({ client, schema, logger: options.logger }) as unknown as Db;

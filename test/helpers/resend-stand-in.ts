@@ -9,7 +9,8 @@
  * - can enforce a rate limit (a token bucket of `rateLimit` requests a second, burst of the
  *   same size), answering 429 with `retry-after` and sending `ratelimit-limit`,
  *   `ratelimit-remaining` and `ratelimit-reset` on every answer, as Resend does;
- * - can answer the next requests with 429 (and `retry-after`) or 500, or slowly;
+ * - can answer the next requests with 429 (and `retry-after`) or 500, or slowly, or every
+ *   request while an outage function says so (a test's own clock decides when it ends);
  * - counts what it accepted.
  * The real SDK reaches it through `RESEND_BASE_URL`, read when a `Resend` is constructed.
  */
@@ -19,6 +20,7 @@ import type { AddressInfo } from 'node:net';
 
 type Email = { from?: string; to?: string | string[]; subject?: string; text?: string; html?: string };
 type Answer = { status: number; body: unknown; headers?: Record<string, string> };
+type Outage = { status: 429 | 500; retryAfter?: number };
 
 export type StandInRequest = {
   path: string;
@@ -46,6 +48,11 @@ export type ResendStandIn = {
   accepted: Map<string, number>;
   /** The next `count` requests answer `status` (429 carries `retry-after: retryAfter`). */
   fail(count: number, status: 429 | 500, retryAfter?: number): void;
+  /**
+   * Until cleared (null), asks `outage` before each request: a status answers it (429 with
+   * `retry-after`), null lets it through. Called once per request, in arrival order.
+   */
+  outage(outage: ((request: { path: string; idempotencyKey: string | null }) => Outage | null) | null): void;
   /** The next `count` requests are answered after `ms` (normally otherwise). */
   slow(count: number, ms: number): void;
   /** Requests refused by the rate limit. */
@@ -66,6 +73,7 @@ export async function startResendStandIn(options: StandInOptions = {}): Promise<
   const keys = new Map<string, { hash: string; answer: Answer }>();
   const failures: { status: number; retryAfter?: number }[] = [];
   const delays: number[] = [];
+  let outage: Parameters<ResendStandIn['outage']>[0] = null;
   const rejected = new Set(options.rejectAddresses ?? []);
   const limit = options.rateLimit;
   let tokens = limit ?? 0;
@@ -133,7 +141,7 @@ export async function startResendStandIn(options: StandInOptions = {}): Promise<
   }
 
   function handle(path: string, raw: string, key: string | null, permissive: boolean): Answer {
-    const failure = failures.shift();
+    const failure = failures.shift() ?? outage?.({ path, idempotencyKey: key }) ?? undefined;
     if (failure) {
       return failure.status === 429
         ? error(429, 'rate_limit_exceeded', 'Too many requests', { 'retry-after': String(failure.retryAfter ?? 1) })
@@ -213,6 +221,9 @@ export async function startResendStandIn(options: StandInOptions = {}): Promise<
     accepted,
     fail(count, status, retryAfter) {
       for (let i = 0; i < count; i++) failures.push({ status, retryAfter });
+    },
+    outage(fn) {
+      outage = fn;
     },
     slow(count, ms) {
       for (let i = 0; i < count; i++) delays.push(ms);

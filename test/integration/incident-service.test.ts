@@ -87,4 +87,45 @@ describe('incident service', () => {
       t.handle.db.insert(incidents).values({ id: 'badsev', name: 'x', status: 'investigating', severity: 4 as 1 }),
     ).rejects.toThrow();
   });
+
+  // Found by faults-db-cut.test.ts: linking a component (a key-share lock through the foreign
+  // key) before locking it for its status change let two writes on one component deadlock.
+  it('never deadlocks when writes on the same components run at once', async () => {
+    const db = t.handle.db;
+    const a = await createComponent(db, actor, { name: 'Lock A' });
+    const b = await createComponent(db, actor, { name: 'Lock B' });
+    const open = (i: number) =>
+      createIncident(db, actor, {
+        name: `Concurrent ${i}`,
+        status: 'investigating',
+        severity: 2,
+        body: 'At once.',
+        // Half name the components in one order, half in the other.
+        components:
+          i % 2
+            ? { [a.id]: 'major_outage', [b.id]: 'partial_outage' }
+            : { [b.id]: 'major_outage', [a.id]: 'degraded_performance' },
+      });
+    for (let round = 0; round < 5; round++) {
+      const opened = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => open(round * 8 + i)));
+      expect(
+        opened.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason)),
+      ).toEqual([]);
+      const updated = await Promise.allSettled(
+        opened.map((r, i) =>
+          postUpdate(db, actor, (r as PromiseFulfilledResult<Awaited<ReturnType<typeof open>>>).value.incident.id, {
+            status: 'identified',
+            body: 'Found it.',
+            components:
+              i % 2
+                ? { [b.id]: 'major_outage', [a.id]: 'major_outage' }
+                : { [a.id]: 'partial_outage', [b.id]: 'partial_outage' },
+          }),
+        ),
+      );
+      expect(
+        updated.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason)),
+      ).toEqual([]);
+    }
+  });
 });

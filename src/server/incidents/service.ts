@@ -10,7 +10,7 @@
  *   visibility): 'incident:publish'; emailing subscribers: 'subscribers:notify';
  * - moving components: 'component:status'; anything on a maintenance: 'maintenance:manage'.
  */
-import { and, eq, inArray, ne, or } from 'drizzle-orm';
+import { and, asc, eq, inArray, ne, or } from 'drizzle-orm';
 import type { Db } from '../../db/client.ts';
 import {
   components,
@@ -478,6 +478,7 @@ export async function openIncident(
     })
     .returning();
   const linked = new Set([...linkedIds, ...Object.keys(changed)]);
+  await lockComponents(tx, Object.keys(changed));
   if (linked.size) {
     await tx.insert(incidentComponents).values([...linked].map((componentId) => ({ incidentId: id, componentId })));
   }
@@ -584,6 +585,7 @@ async function addUpdate(
   }
   if (Object.keys(explicit).length) authorize(caller, 'component:status');
 
+  await lockComponents(tx, Object.keys(componentsToSet));
   const newLinks = Object.keys(explicit).filter((id) => !linkedIds.includes(id));
   if (newLinks.length) {
     await tx
@@ -693,6 +695,23 @@ type InsertUpdate = {
   templateId: string | null;
   idempotencyKey: string | null;
 };
+
+/**
+ * Locks the components a write will move, in id order, before it links any of them: linking
+ * first takes a key-share lock (the foreign key) that setComponentStatus's FOR UPDATE then
+ * upgrades, and two writes on one component doing that at once deadlocked (one failed with
+ * "deadlock detected", faults-db-cut.test.ts); so did two writes naming components in
+ * opposite orders.
+ */
+async function lockComponents(tx: Db, ids: string[]): Promise<void> {
+  if (!ids.length) return;
+  await tx
+    .select({ id: components.id })
+    .from(components)
+    .where(inArray(components.id, ids))
+    .orderBy(asc(components.id))
+    .for('update');
+}
 
 async function insertUpdate(tx: Db, caller: Caller, incident: Incident, input: InsertUpdate): Promise<IncidentUpdate> {
   const [update] = await tx

@@ -5,7 +5,7 @@
  * failure throws (MailerError for the provider's refusals).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Resend } from 'resend';
 import { rateLimitFromHeaders, type RateLimitInfo } from './pacer.ts';
@@ -128,13 +128,13 @@ function resendMailer(apiKey: string, from: string): Mailer {
 
 function sinkMailer(dataDir: string, from: string): Mailer {
   const dir = path.join(dataDir, 'mail');
+  // Files are written here first, then renamed into the sink (same file system): a reader
+  // never sees half a message, and a full disk leaves nothing behind.
+  const staging = path.join(dir, '.staging');
   return {
     kind: 'sink',
     async send(message) {
-      await mkdir(dir, { recursive: true });
-      const name = sinkFileName(new Date());
-      // 'wx': never overwrite another message, whatever happens to the names.
-      await writeFile(path.join(dir, name), buildEml(message, message.from ?? from), { flag: 'wx' });
+      const [name] = await writeAll([buildEml(message, message.from ?? from)]);
       return { id: name };
     },
     async sendBatch(messages, { idempotencyKey }) {
@@ -146,14 +146,61 @@ function sinkMailer(dataDir: string, from: string): Mailer {
       } catch {
         // not sent yet
       }
-      const ids: string[] = [];
-      for (const m of messages) ids.push((await this.send(m)).id);
       await mkdir(path.dirname(record), { recursive: true });
-      await writeFile(record, JSON.stringify(ids));
+      const ids = await writeAll(
+        messages.map((m) => buildEml(m, m.from ?? from)),
+        (names) => ({ path: record, text: JSON.stringify(names) }),
+      );
       return { ids, errors: [], rateLimit: null };
     },
   };
+
+  /**
+   * Writes every message (and the batch's record) or none: all are staged first, so a full
+   * disk fails the whole batch with nothing in the sink, and its retry writes each message
+   * once. Returns the file names.
+   */
+  async function writeAll(
+    emls: string[],
+    record?: (names: string[]) => { path: string; text: string },
+  ): Promise<string[]> {
+    await mkdir(staging, { recursive: true });
+    const names = emls.map(() => sinkFileName(new Date()));
+    const staged: string[] = [];
+    const stage = async (name: string, text: string) => {
+      const file = path.join(staging, name);
+      staged.push(file);
+      // 'wx': never overwrite another message, whatever happens to the names.
+      await writeFile(file, text, { flag: 'wx' });
+    };
+    const batch = record?.(names);
+    try {
+      for (let i = 0; i < emls.length; i++) await stage(names[i], emls[i]);
+      if (batch) await stage(`${path.basename(batch.path)}.${names[0]}`, batch.text);
+    } catch (err) {
+      await Promise.all(staged.map((file) => rm(file, { force: true })));
+      throw sinkError(dir, err);
+    }
+    for (let i = 0; i < emls.length; i++) await rename(staged[i], path.join(dir, names[i]));
+    if (batch) await rename(staged[emls.length], batch.path);
+    return names;
+  }
 }
+
+/** A full disk is a MailerError the worker retries without giving up (see worker.ts). */
+function sinkError(dir: string, err: unknown): unknown {
+  const code = (err as { code?: unknown }).code;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return err;
+  return new MailerError(
+    `The mail sink in ${dir} is out of disk space; the emails wait until there is room (${(err as Error).message})`,
+    'disk_full',
+    null,
+    SINK_FULL_RETRY_S,
+  );
+}
+
+/** How long a batch waits when the mail sink's disk is full. */
+export const SINK_FULL_RETRY_S = 30;
 
 /**
  * Resend's permissive answer: `data` holds the ids of the accepted emails in order, `errors`

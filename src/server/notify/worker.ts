@@ -223,8 +223,16 @@ async function processConfirmations(db: Db, options: WorkerOptions, now: Date): 
       }
       await db.update(outbox).set({ processedAt: now, lastError: null }).where(eq(outbox.id, row.id));
     } catch (err) {
-      const attempts = row.attempts + 1;
       const reason = err instanceof Error ? err.message : String(err);
+      if (err instanceof MailerError && err.code === 'disk_full') {
+        // The mail sink's disk is full: the email waits for room, never given up on (as in sendBatch).
+        await db
+          .update(outbox)
+          .set({ lastError: reason, availableAt: new Date(now.getTime() + (err.retryAfterSeconds ?? 30) * 1000) })
+          .where(eq(outbox.id, row.id));
+        continue;
+      }
+      const attempts = row.attempts + 1;
       const retryable =
         !(err instanceof MailerError) || err.statusCode === null || err.statusCode === 429 || err.statusCode >= 500;
       await db
@@ -472,10 +480,12 @@ async function sendBatch(db: Db, rows: Claimed[], options: WorkerOptions, now: D
     if (err instanceof MailerError) result.rateLimit = err.rateLimit;
     const retryAfterMs =
       err instanceof MailerError && err.retryAfterSeconds !== null ? err.retryAfterSeconds * 1000 : 0;
-    if (status === 429) {
+    if (status === 429 || (err instanceof MailerError && err.code === 'disk_full')) {
       // "Slow down" is no failure: the provider took nothing, so the batch waits exactly as
       // long as it asked (2 s if it did not say), and the attempt is not counted (a daily quota
       // running out leaves the emails pending, visible in the admin, rather than failed).
+      // The mail sink's disk being full is the same: nothing was written, and the emails wait
+      // with the reason shown until there is room, never given up on.
       await retryLater(retryAfterMs || FIRST_BACKOFF_MS, false, reason);
       return;
     }
