@@ -23,7 +23,7 @@ import {
   presentedCsrfToken,
 } from './server/auth/csrf.ts';
 import { SESSION_COOKIE, sessionCookieOptions, validateSession } from './server/auth/sessions.ts';
-import { errorToJson, isDatabaseUnavailable, jsonError } from './server/http.ts';
+import { errorToJson, isDatabaseUnavailable, isTransientConflict, jsonError } from './server/http.ts';
 import { newSecret } from './server/ids.ts';
 import { log, logs, saneRequestId, withRequestId } from './server/log.ts';
 import { securityHeaders } from './server/security-headers.ts';
@@ -166,21 +166,27 @@ export const onRequest = sequence(requestId, errorsAndHeaders, nulGuard, session
 
 function errorPage(err: unknown): Response {
   const unavailable = isDatabaseUnavailable(err);
+  const conflict = !unavailable && isTransientConflict(err);
   const html = unavailable
     ? page(
         'Status temporarily unavailable',
         'This status page cannot reach its database right now. Please try again in a minute.',
       )
-    : page(
-        'Something went wrong',
-        'An unexpected error happened while building this page. Please try again in a minute.',
-      );
+    : conflict
+      ? page(
+          'Not saved: please try again',
+          'This change collided with another one made at the same moment, and nothing was saved. Go back and send it again.',
+        )
+      : page(
+          'Something went wrong',
+          'An unexpected error happened while building this page. Please try again in a minute.',
+        );
   return new Response(html, {
-    status: unavailable ? 503 : 500,
+    status: unavailable || conflict ? 503 : 500,
     headers: {
       'content-type': 'text/html; charset=utf-8',
       'cache-control': 'no-store',
-      ...(unavailable ? { 'retry-after': '30' } : {}),
+      ...(unavailable ? { 'retry-after': '30' } : conflict ? { 'retry-after': '1' } : {}),
     },
   });
 }

@@ -36,6 +36,21 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return false;
 }
 
+/**
+ * PostgreSQL rolled the transaction back because it collided with another one (a deadlock, or
+ * a serialization failure): nothing was saved, and the same request will very likely pass if
+ * sent again. A 503 with a short Retry-After says exactly that, where a 500 would say "bug".
+ */
+const CONFLICT_CODES = new Set(['40001', '40P01']);
+
+export function isTransientConflict(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && CONFLICT_CODES.has(code)) return true;
+  }
+  return false;
+}
+
 /** The management API's error shape: `{ error: { message, fields? } }`. */
 export function jsonError(
   status: number,
@@ -57,5 +72,9 @@ export function errorToJson(err: unknown): Response {
   if (err instanceof ServiceError) return jsonError(err.status, err.message);
   if (isDatabaseUnavailable(err))
     return jsonError(503, 'The database is unavailable. Try again in a moment.', undefined, { 'retry-after': '5' });
+  if (isTransientConflict(err))
+    return jsonError(503, 'This change collided with another one and was not saved. Send it again.', undefined, {
+      'retry-after': '1',
+    });
   return jsonError(500, 'Something went wrong on our side.');
 }
