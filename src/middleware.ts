@@ -7,7 +7,10 @@
  *    `locals.user`, and gives every form its CSRF token (`locals.csrfToken`);
  * 3. CSRF: refuses a cross-site form (Origin check) and a state-changing browser request
  *    without a valid token;
- * 4. guard: staff paths need a signed-in user (the role checks live in the services).
+ * 4. guard: staff paths need a signed-in user (the role checks live in the services);
+ * 5. language: admin pages speak the reader's language (the `vigie_lang` cookie, then
+ *    Accept-Language, then the page's locale), in `locals.lang` for their components and in
+ *    `Content-Language`. The internal pages negotiate it themselves, like the public ones.
  * Public pages skip 2-4: they are the same for everyone and must stay cheap.
  */
 import { defineMiddleware, sequence } from 'astro:middleware';
@@ -20,9 +23,12 @@ import {
   presentedCsrfToken,
 } from './server/auth/csrf.ts';
 import { SESSION_COOKIE, sessionCookieOptions, validateSession } from './server/auth/sessions.ts';
+import { negotiateLanguage } from './i18n/index.ts';
 import { errorToJson, isDatabaseUnavailable, jsonError } from './server/http.ts';
 import { newSecret } from './server/ids.ts';
 import { securityHeaders } from './server/security-headers.ts';
+import { getSettings } from './server/settings/queries.ts';
+import { defaultLanguageOf } from './server/status-page/view.ts';
 
 // SITE_URL is read as config reads it; https turns HSTS on.
 const HTTPS = (process.env.SITE_URL ?? '').trim().startsWith('https://');
@@ -134,7 +140,24 @@ const guard = defineMiddleware(async (context, next) => {
   return next();
 });
 
-export const onRequest = sequence(errorsAndHeaders, nulGuard, session, csrf, guard);
+const language = defineMiddleware(async (context, next) => {
+  if (!/^\/admin(\/|$)/.test(context.url.pathname)) return next();
+  const { db } = await getApp();
+  const settings = await getSettings(db);
+  const { headers } = context.request;
+  const lang = negotiateLanguage(
+    headers.get('accept-language'),
+    headers.get('cookie'),
+    defaultLanguageOf(settings.locale),
+  );
+  context.locals.lang = lang;
+  const response = await next();
+  if (!response.headers.has('content-language')) response.headers.set('content-language', lang);
+  response.headers.set('vary', 'Accept-Language, Cookie');
+  return response;
+});
+
+export const onRequest = sequence(errorsAndHeaders, nulGuard, session, csrf, guard, language);
 
 function errorPage(err: unknown): Response {
   const unavailable = isDatabaseUnavailable(err);

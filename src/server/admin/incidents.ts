@@ -51,6 +51,7 @@ import { ForbiddenError } from '../auth/permissions.ts';
 import { listComponents, listGroups } from '../components/queries.ts';
 import { ConflictError, NotFoundError, ServiceError, ValidationError } from '../errors.ts';
 import { newSecret } from '../ids.ts';
+import { messages, type Lang } from '../../i18n/index.ts';
 import { getIncident } from '../incidents/queries.ts';
 import {
   CreateIncidentSchema,
@@ -179,8 +180,14 @@ export type IncidentListView = { open: IncidentRow[]; closed: IncidentRow[]; can
 export const RECENT_CLOSED = 25;
 
 /** `/admin/incidents`: every open incident (most severe, then newest, first), then the latest closed ones. */
-export async function incidentListPage(db: Db, caller: Caller, now: Date): Promise<IncidentListView> {
+export async function incidentListPage(
+  db: Db,
+  caller: Caller,
+  now: Date,
+  lang: Lang = 'en',
+): Promise<IncidentListView> {
   authorize(caller, 'internal:read');
+  const t = messages(lang);
   const settings = await getSettings(db);
   const open = await db
     .select()
@@ -200,13 +207,13 @@ export async function incidentListPage(db: Db, caller: Caller, now: Date): Promi
       id: i.id,
       href: `/admin/incidents/${i.id}`,
       name: i.name,
-      severityLabel: i.severity ? severityLabel(i.severity) : 'No severity',
+      severityLabel: i.severity ? t('severity.label', { severity: i.severity }) : t('severity.none'),
       severity: severities.find((c) => c.value === String(i.severity)) ?? null,
-      statusLabel: anyIncidentStatusLabel(i.status),
+      statusLabel: t(`status.${i.status}`),
       internal: i.visibility === 'internal',
-      started: when(i.startedAt, settings),
-      age: formatDuration(end.getTime() - i.startedAt.getTime()),
-      resolved: CLOSED_STATUSES.includes(i.status) ? when(end, settings) : null,
+      started: when(i.startedAt, settings, lang),
+      age: formatDuration(end.getTime() - i.startedAt.getTime(), lang),
+      resolved: CLOSED_STATUSES.includes(i.status) ? when(end, settings, lang) : null,
     };
   };
   return { open: open.map(row), closed: closed.map(row), canCreate: allowed(caller, 'incident:create') };
@@ -1641,7 +1648,7 @@ function newKey(): string {
   return newSecret().slice(0, 32);
 }
 
-function when(date: Date, settings: Settings): { iso: string; text: string } {
-  const chrome = pageChrome(settings);
+function when(date: Date, settings: Settings, lang?: Lang): { iso: string; text: string } {
+  const chrome = pageChrome(settings, lang ? { lang } : undefined);
   return { iso: date.toISOString(), text: formatDateTime(date, chrome.timeZone, chrome.locale) };
 }
