@@ -13,7 +13,7 @@ import { messages, type Lang } from './index.ts';
 /** The catalog sections whose English words the server writes: its messages, and the status names it labels things with. */
 const INDEXED = ['problem.', 'server.', 'role.', 'component.', 'status.', 'impact.'];
 
-type Pattern = { key: MessageKey; regex: RegExp; names: string[] };
+type Pattern = { key: MessageKey; regex: RegExp; names: string[]; literal: number };
 
 let exact: Map<string, MessageKey> | null = null;
 const patterns: Pattern[] = [];
@@ -41,8 +41,10 @@ function index(): Map<string, MessageKey> {
         return '(.+?)';
       })
       .join('');
-    patterns.push({ key, regex: new RegExp(`^${source}$`), names });
+    patterns.push({ key, regex: new RegExp(`^${source}$`), names, literal: value.replace(/\{\w+\}/g, '').length });
   }
+  // The most specific first: "Give the {what} a name" before "Give the {what}".
+  patterns.sort((a, b) => b.literal - a.literal);
   return exact;
 }
 
@@ -73,7 +75,7 @@ function lookup(lang: Lang, message: string): string | null {
 /** A placeholder's value: a role's name or a known phrase ("no reason recorded") in the reader's language, anything else as it is. */
 function word(lang: Lang, name: string, value: string): string {
   if (name === 'role' && (ROLES as readonly string[]).includes(value)) return messages(lang)(`role.${value as Role}`);
-  const key = index().get(value);
+  const key = index().get(value) ?? (name === 'what' ? nouns().get(value) : undefined);
   return key ? messages(lang)(key) : value;
 }
 
@@ -82,4 +84,17 @@ export function internalMark(lang: Lang, label: string): string {
   return label.endsWith(' (internal)')
     ? `${label.slice(0, -' (internal)'.length)} ${messages(lang)('admin.internalMark')}`
     : label;
+}
+
+let nounIndex: Map<string, MessageKey> | null = null;
+
+/** The things a generic message names ("Give the {what} a name"): `noun.` keys, by their English. */
+function nouns(): Map<string, MessageKey> {
+  if (!nounIndex) {
+    nounIndex = new Map();
+    for (const [key, value] of Object.entries(en) as [MessageKey, unknown][]) {
+      if (key.startsWith('noun.') && typeof value === 'string') nounIndex.set(value, key);
+    }
+  }
+  return nounIndex;
 }

@@ -54,6 +54,7 @@ function start() {
         // Text people wrote (names of components, groups, incidents, templates, people) is never translated.
         const written = [
           ...(await db.select({ name: components.name }).from(components)),
+          ...(await db.select({ name: components.description }).from(components)),
           ...(await db.select({ name: componentGroups.name }).from(componentGroups)),
           ...(await db.select({ name: incidents.name }).from(incidents)),
           ...(await db.select({ name: templates.name }).from(templates)),
@@ -85,9 +86,13 @@ afterAll(async () => {
 /** Pages a `[id]` route also serves under a fixed name (the create forms). */
 const EXTRA_ROUTES = ['/admin/components/new', '/admin/components/groups/new', '/admin/maintenance/new'];
 
-/** Every route under src/pages/admin, as a URL pattern (as admin-sections.test.ts walks them). */
-function adminRoutes(): string[] {
-  const dir = path.join(root, 'src/pages/admin');
+/** Every route under src/pages/admin and src/pages/internal, as a URL pattern (as admin-sections.test.ts walks them). */
+function staffRoutes(): string[] {
+  return [...routesUnder('admin'), ...routesUnder('internal'), ...EXTRA_ROUTES].sort();
+}
+
+function routesUnder(section: 'admin' | 'internal'): string[] {
+  const dir = path.join(root, 'src/pages', section);
   const out: string[] = [];
   const walk = (d: string) => {
     for (const name of readdirSync(d)) {
@@ -95,12 +100,12 @@ function adminRoutes(): string[] {
       if (statSync(full).isDirectory()) walk(full);
       else if (/\.(astro|ts|js)$/.test(name) && !name.startsWith('_')) {
         const rel = path.relative(dir, full).split(path.sep).join('/');
-        out.push(`/admin/${rel.replace(/\.(astro|ts|js)$/, '')}`.replace(/\/index$/, '').replace(/\/$/, ''));
+        out.push(`/${section}/${rel.replace(/\.(astro|ts|js)$/, '')}`.replace(/\/index$/, '').replace(/\/$/, ''));
       }
     }
   };
   walk(dir);
-  return [...out, ...EXTRA_ROUTES].sort();
+  return out;
 }
 
 /** A real URL for a route pattern. */
@@ -115,6 +120,7 @@ function resolve(route: string): string {
     '/admin/tokens': env.prepared.tokenId,
     '/admin/webhooks': env.prepared.webhookId,
     '/admin/templates': env.prepared.templateId,
+    '/internal/incidents': env.scenario.incidents.active.id,
   };
   let url = route;
   while (url.includes('[')) {
@@ -178,16 +184,8 @@ const SAME_IN_BOTH = new Set([
   'Position',
   'Logo',
   'Maintenance',
-]);
-
-/**
- * Pages whose own words are not in the catalogs yet (their frame is): each must still show
- * English, so the list cannot outlive the work, and shrinks to nothing.
- */
-const NOT_YET_TRANSLATED = new Set([
-  '/admin/incidents/new',
-  '/admin/incidents/[id]',
-  '/admin/incidents/[id]/deliveries',
+  'Ticket',
+  'Total',
 ]);
 
 /** The frame's English words, which no French admin page may show. */
@@ -205,9 +203,10 @@ function neutral(text: string): boolean {
 }
 
 describe('the admin in French', () => {
-  it('serves every admin page in French to a French-speaking staff member, nothing of Vigie’s own left in English', async () => {
-    const routes = adminRoutes();
+  it('serves every admin and internal page in French to a French-speaking staff member, nothing of Vigie’s own left in English', async () => {
+    const routes = staffRoutes();
     expect(routes).toContain('/admin/incidents/[id]');
+    expect(routes).toContain('/internal/incidents/[id]');
     const problems: string[] = [];
     for (const route of routes) {
       const url = resolve(route);
@@ -223,7 +222,7 @@ describe('the admin in French', () => {
         problems.push(`${url}: Content-Language ${fr.res.headers.get('content-language')}`);
       if (en.res.headers.get('content-language') !== 'en')
         problems.push(`${url}: English Content-Language ${en.res.headers.get('content-language')}`);
-      if (signedIn) {
+      if (route.startsWith('/admin') && signedIn) {
         for (const english of ENGLISH_FRAME)
           if (fr.text.includes(english)) problems.push(`${url}: frame says ${english}`);
         for (const french of ['Tableau de bord', 'Se déconnecter', 'Journal d’audit', 'Rôle\u202f: administrateur']) {
@@ -232,12 +231,97 @@ describe('the admin in French', () => {
       }
       const english = new Set(chromeTexts(en.text));
       const leftovers = chromeTexts(fr.text).filter((text) => english.has(text) && !neutral(text));
-      if (NOT_YET_TRANSLATED.has(route)) {
-        if (leftovers.length === 0) problems.push(`${route} is in French now: take it off NOT_YET_TRANSLATED`);
-      } else {
-        for (const text of leftovers) problems.push(`${url}: still English: ${text}`);
-      }
+      for (const text of leftovers) problems.push(`${url}: still English: ${text}`);
     }
     expect(problems).toEqual([]);
+  });
+});
+
+describe('the admin’s language', () => {
+  /** A form's CSRF token, read from the page as a browser would. */
+  async function csrfOf(url: string): Promise<string> {
+    const { text } = await get(url, FR);
+    const token = /name="_csrf" value="([^"]*)"/.exec(text)?.[1];
+    if (!token) throw new Error(`no CSRF token on ${url}`);
+    return token;
+  }
+
+  it('re-renders a refused form (422) in French: the summary and the messages next to the fields', async () => {
+    const form = new URLSearchParams({
+      _csrf: await csrfOf('/admin/templates/new'),
+      name: '',
+      audience: 'external',
+      kind: 'incident',
+      title: '',
+      status: 'identified',
+      body: '  ',
+    });
+    const res = await fetch(`${env.server.url}/admin/templates/new`, {
+      method: 'POST',
+      redirect: 'manual',
+      body: form,
+      headers: { origin: env.server.url, 'accept-language': FR, cookie: `vigie_session=${env.prepared.session}` },
+    });
+    const text = await res.text();
+    expect(res.status).toBe(422);
+    expect(res.headers.get('content-language')).toBe('fr');
+    expect(text).toContain('<html lang="fr"');
+    expect(text).toContain('Vérifiez les champs signalés ci-dessous\u202f: rien n’a été enregistré.');
+    expect(text).toContain('Donnez un nom (modèle)');
+    expect(text).toContain('Écrivez le texte du modèle');
+    expect(text).not.toContain('Give the template a name');
+    expect(text).not.toContain('Check the fields marked below');
+    // The same form in English keeps its English words.
+    const english = await fetch(`${env.server.url}/admin/templates/new`, {
+      method: 'POST',
+      redirect: 'manual',
+      body: form,
+      headers: { origin: env.server.url, 'accept-language': EN, cookie: `vigie_session=${env.prepared.session}` },
+    });
+    const englishText = await english.text();
+    expect(english.status).toBe(422);
+    expect(englishText).toContain('<html lang="en"');
+    expect(englishText).toContain('Give the template a name');
+  });
+
+  it('says the incident response in French on the admin and internal incident pages', async () => {
+    const id = env.scenario.incidents.active.id;
+    const admin = await get(`/admin/incidents/${id}`, FR);
+    expect(admin.res.status).toBe(200);
+    for (const french of ['Publier une mise à jour', 'Chronologie', 'Évaluation d’impact', 'Rôles']) {
+      expect(admin.text, french).toContain(french);
+    }
+    const internal = await get(`/internal/incidents/${id}`, FR);
+    expect(internal.res.status).toBe(200);
+    expect(internal.res.headers.get('content-language')).toBe('fr');
+    for (const french of ['Clé de l’incident', 'Responsable d’incident', 'Sujet du canal']) {
+      expect(internal.text, french).toContain(french);
+    }
+    for (const english of ['Incident key', 'Incident manager', 'Channel topic', 'Expected response']) {
+      expect(internal.text, english).not.toContain(english);
+    }
+  });
+
+  it('offers the switcher in the admin frame, and the switcher’s cookie wins over Accept-Language', async () => {
+    const { text } = await get('/admin/incidents', EN);
+    expect(text).toContain('href="/lang?set=fr&amp;back=%2Fadmin%2Fincidents"');
+    const set = await fetch(`${env.server.url}/lang?set=fr&back=${encodeURIComponent('/admin/incidents')}`, {
+      redirect: 'manual',
+    });
+    expect(set.status).toBe(303);
+    expect(set.headers.get('location')).toBe('/admin/incidents');
+    const res = await fetch(`${env.server.url}/admin/incidents`, {
+      redirect: 'manual',
+      headers: { 'accept-language': EN, cookie: `vigie_session=${env.prepared.session}; vigie_lang=fr` },
+    });
+    const french = await res.text();
+    expect(res.headers.get('content-language')).toBe('fr');
+    expect(french).toContain('<html lang="fr"');
+    expect(french).toContain('Ouvrir un incident');
+    // The sign-in page too, before anyone is signed in.
+    const login = await get('/admin/login', FR, false);
+    expect(login.text).toContain('<html lang="fr"');
+    expect(login.text).toContain('Connexion à Vigie');
+    expect(login.text).toContain('href="/lang?set=en&amp;back=%2Fadmin%2Flogin"');
   });
 });

@@ -292,7 +292,8 @@ export type NewIncidentView = {
   canPublish: boolean;
 };
 
-type PageContext = { request: Request; url: URL; siteUrl: string; now?: Date };
+/** `lang`: the reader's language (the admin's middleware negotiates it), for the labels Vigie writes. */
+type PageContext = { request: Request; url: URL; siteUrl: string; now?: Date; lang?: Lang };
 
 /** `/admin/incidents/new`, GET and POST (see the module comment for the steps). */
 export async function newIncidentPage(db: Db, caller: Caller, ctx: PageContext): Promise<PageResult<NewIncidentView>> {
@@ -636,7 +637,7 @@ export async function incidentPage(
   const resolveDefaults = CLOSED_STATUSES.includes(row.status)
     ? defaultResolve(caller, row)
     : await prefilledResolve(db, caller, row, catalog, linked, now);
-  const extra = { staff, resolveDefaults };
+  const extra = { staff, resolveDefaults, lang: ctx.lang ?? 'en' };
 
   const build = (state: FormState) =>
     incidentView(caller, detail, catalog, linked, others, state, now, settings, deliveries, extra);
@@ -886,10 +887,12 @@ function incidentView(
   now: Date,
   settings: Settings,
   deliveries: DeliveriesSummaryItem[],
-  extra: { staff: StaffUser[]; resolveDefaults: Values },
+  extra: { staff: StaffUser[]; resolveDefaults: Values; lang: Lang },
 ): IncidentPageView {
   const { row, view } = detail;
-  const chrome = pageChrome(settings);
+  const lang = extra.lang;
+  const t = messages(lang);
+  const chrome = pageChrome(settings, { lang });
   const item = incidentItem(view, chrome, now, INTERNAL_VIEW);
   const closed = CLOSED_STATUSES.includes(row.status);
   const isPublic = row.visibility === 'public';
@@ -984,12 +987,12 @@ function incidentView(
     row: {
       id: row.id,
       name: row.name,
-      severityLabel: row.severity ? severityLabel(row.severity) : 'No severity',
-      statusLabel: anyIncidentStatusLabel(row.status),
+      severityLabel: row.severity ? t('severity.label', { severity: row.severity }) : t('severity.none'),
+      statusLabel: t(`status.${row.status}`),
       internal: !isPublic,
       closed,
-      started: when(row.startedAt, settings),
-      age: formatDuration((row.resolvedAt ?? (closed ? row.updatedAt : now)).getTime() - row.startedAt.getTime()),
+      started: when(row.startedAt, settings, lang),
+      age: formatDuration((row.resolvedAt ?? (closed ? row.updatedAt : now)).getTime() - row.startedAt.getTime(), lang),
       severity: severities.find((c) => c.value === String(row.severity)) ?? null,
       publicHref: isPublic ? `/incidents/${row.id}` : null,
       internalHref: `/internal/incidents/${row.id}`,
