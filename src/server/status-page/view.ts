@@ -542,7 +542,8 @@ export function incidentItem(
   };
 }
 
-export type Fact = { label: string; text: string; time?: TimeView };
+/** `end`: the fact is a window from `time` to `end` (public/vigie-time.js rewrites both to the reader's zone). */
+export type Fact = { label: string; text: string; time?: TimeView; end?: TimeView | null };
 
 /**
  * The summary facts of the incident page. An incident has a start, an end and a duration;
@@ -556,7 +557,14 @@ export function incidentFacts(
   const t = messages(lang);
   if (item.kind === 'maintenance') {
     const facts: Fact[] = [];
-    if (item.window) facts.push({ label: t('fact.scheduledWindow'), text: item.window.text, time: item.window.start });
+    if (item.window) {
+      facts.push({
+        label: t('fact.scheduledWindow'),
+        text: item.window.text,
+        time: item.window.start,
+        end: item.window.end,
+      });
+    }
     if (incident.scheduledFor && incident.scheduledUntil) {
       facts.push({
         label: t('fact.plannedDuration'),
