@@ -23,7 +23,7 @@ import {
   presentedCsrfToken,
 } from './server/auth/csrf.ts';
 import { SESSION_COOKIE, sessionCookieOptions, validateSession } from './server/auth/sessions.ts';
-import { negotiateLanguage } from './i18n/index.ts';
+import { messages, negotiateLanguage, type MessageKey } from './i18n/index.ts';
 import { errorToJson, isDatabaseUnavailable, jsonError } from './server/http.ts';
 import { newSecret } from './server/ids.ts';
 import { securityHeaders } from './server/security-headers.ts';
@@ -110,22 +110,23 @@ const session = defineMiddleware(async (context, next) => {
 });
 
 const csrf = defineMiddleware(async (context, next) => {
+  // The refusals speak the reader's language as the headers say it (no database needed).
+  const refusal = (title: MessageKey, text: MessageKey) => {
+    const { headers } = context.request;
+    const lang = negotiateLanguage(headers.get('accept-language'), headers.get('cookie'), 'en');
+    const t = messages(lang);
+    return new Response(page(t(title), t(text), lang), {
+      status: 403,
+      headers: { 'content-type': 'text/html; charset=utf-8', 'content-language': lang },
+    });
+  };
   if (isCrossSiteRequest(context.request.method, context.url, context.request.headers.get('origin'))) {
-    return new Response(
-      page('Request refused', 'Vigie refused a form sent from another site. Open the page on this site and try again.'),
-      { status: 403, headers: { 'content-type': 'text/html; charset=utf-8' } },
-    );
+    return refusal('refused.crossSiteTitle', 'refused.crossSiteText');
   }
   if (!needsCsrfCheck(context.request.method, context.url.pathname)) return next();
   const presented = await presentedCsrfToken(context.request);
   if (!csrfTokensMatch(presented, context.locals.csrfToken)) {
-    return new Response(
-      page(
-        'This form has expired',
-        'For your safety, Vigie refused this request: the form was opened too long ago, in another session, or on another site. Go back, reload the page and try again.',
-      ),
-      { status: 403, headers: { 'content-type': 'text/html; charset=utf-8' } },
-    );
+    return refusal('refused.expiredTitle', 'refused.expiredText');
   }
   return next();
 });
@@ -181,6 +182,6 @@ function errorPage(err: unknown): Response {
 }
 
 /** A minimal page that needs nothing (no database, no layout) to render. */
-function page(title: string, text: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${title}</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1f2937}</style></head><body><h1>${title}</h1><p>${text}</p></body></html>`;
+function page(title: string, text: string, lang = 'en'): string {
+  return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${title}</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1f2937}</style></head><body><h1>${title}</h1><p>${text}</p></body></html>`;
 }

@@ -1098,6 +1098,11 @@ export const en = {
   'response.notAssessed': 'Not assessed yet.',
   'response.recap': 'Recap',
   'response.noLinks': 'No links yet',
+  'refused.crossSiteTitle': 'Request refused',
+  'refused.crossSiteText': 'Vigie refused a form sent from another site. Open the page on this site and try again.',
+  'refused.expiredTitle': 'This form has expired',
+  'refused.expiredText':
+    'For your safety, Vigie refused this request: the form was opened too long ago, in another session, or on another site. Go back, reload the page and try again.',
 } as const;
 
 export type Plural = { one: string; other: string };

@@ -1071,4 +1071,9 @@ export const fr: Catalog = {
   'response.notAssessed': 'Pas encore évalué.',
   'response.recap': 'Récapitulatif',
   'response.noLinks': 'Aucun lien pour l’instant',
+  'refused.crossSiteTitle': 'Requête refusée',
+  'refused.crossSiteText':
+    'Vigie a refusé un formulaire envoyé depuis un autre site. Ouvrez la page sur ce site et réessayez.',
+  'refused.expiredTitle': 'Ce formulaire a expiré',
+  'refused.expiredText': `Par sécurité, Vigie a refusé cette requête${N}: le formulaire a été ouvert il y a trop longtemps, dans une autre session ou sur un autre site. Revenez en arrière, rechargez la page et réessayez.`,
 };

@@ -302,6 +302,20 @@ describe('the admin’s language', () => {
     }
   });
 
+  it('refuses a form without its CSRF token in French', async () => {
+    const res = await fetch(`${env.server.url}/admin/templates/new`, {
+      method: 'POST',
+      redirect: 'manual',
+      body: new URLSearchParams({ name: 'x' }),
+      headers: { origin: env.server.url, 'accept-language': FR, cookie: `vigie_session=${env.prepared.session}` },
+    });
+    expect(res.status).toBe(403);
+    expect(res.headers.get('content-language')).toBe('fr');
+    const text = await res.text();
+    expect(text).toContain('<html lang="fr">');
+    expect(text).toContain('Ce formulaire a expiré');
+  });
+
   it('offers the switcher in the admin frame, and the switcher’s cookie wins over Accept-Language', async () => {
     const { text } = await get('/admin/incidents', EN);
     expect(text).toContain('href="/lang?set=fr&amp;back=%2Fadmin%2Fincidents"');
