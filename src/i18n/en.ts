@@ -838,7 +838,7 @@ export const en = {
   'admin.incidents.noUpdates': 'No updates yet.',
   'admin.incidents.emails': 'Emails to subscribers',
   'admin.incidents.editHeading': 'Edit name, severity, visibility',
-  'admin.severity.impactOn': '— {impact} impact on the status page',
+  'admin.severity.impactOn': '— {impact} on the status page',
   'admin.severity.forExample': 'For example: {list}.',
   'admin.severity.response': 'Response: {response}',
   'admin.severity.means': 'What {label} means',

@@ -632,7 +632,12 @@ export async function incidentPage(
   const row = detail.row;
   const linked = new Set(detail.view.components.map((c) => c.id));
   const others = await componentsInOtherOpenIncidents(db, row.id, [...linked]);
-  const deliveries = await deliveriesSummary(db, caller, detail.view, pageChrome(settings));
+  const deliveries = await deliveriesSummary(
+    db,
+    caller,
+    detail.view,
+    pageChrome(settings, ctx.lang ? { lang: ctx.lang } : undefined),
+  );
   const staff = await staffUsers(db, row);
   const resolveDefaults = CLOSED_STATUSES.includes(row.status)
     ? defaultResolve(caller, row)
