@@ -7,7 +7,7 @@
  */
 import type { SeverityDefinitions } from '../../db/schema/settings.ts';
 import { HEX_COLOR, readableShade } from '../../domain/color.ts';
-import type { ComponentStatus, Impact, ImpactScope, IncidentKind, Severity } from '../../domain/enums.ts';
+import type { ComponentStatus, Impact, IncidentKind, Severity } from '../../domain/enums.ts';
 import { channelTopic, INCIDENT_ROLE_DEFINITIONS, incidentKey } from '../../domain/process.ts';
 import { severityLabel, severityToImpact } from '../../domain/severity.ts';
 import { anyIncidentStatusLabel, componentStatusIcon, overallStatus, type StatusIcon } from '../../domain/status.ts';
