@@ -1,6 +1,8 @@
 // Shows the page's times in the reader's own time zone, in the page's language. The server
 // wrote them in the page's time zone, so without JavaScript the page is complete as it is.
 // Elements marked data-relative read "5 min ago" / "il y a 5 min", with the date as a tooltip.
+// A maintenance window carries its end in data-end and reads as one range ("3 déc., 02:00 – 04:00 UTC−5");
+// data-format wraps the time in words ("From {time}").
 (() => {
   const lang = document.documentElement.lang || 'en';
   let absolute;
@@ -32,6 +34,11 @@
     const [unit, size] = units.find(([, , below]) => Math.abs(seconds) < below);
     return relative.format(Math.round(seconds / size), unit);
   };
+  // formatRange says the shared date and zone once; a browser without it gets both full times.
+  const range = (start, end) =>
+    typeof absolute.formatRange === 'function'
+      ? absolute.formatRange(start, end)
+      : `${absolute.format(start)} – ${absolute.format(end)}`;
   // The footer's "Times shown in …" then names the reader's zone.
   const note = () => {
     const el = document.querySelector('[data-local-note]');
@@ -42,10 +49,18 @@
     for (const el of document.querySelectorAll('time[datetime]')) {
       const date = new Date(el.getAttribute('datetime'));
       if (Number.isNaN(date.getTime())) continue;
-      // A maintenance window ("02:00 – 04:00 CET") says two times in one element: left as written.
+      const end = el.hasAttribute('data-end') ? new Date(el.getAttribute('data-end')) : null;
+      if (end && !Number.isNaN(end.getTime())) {
+        el.textContent = range(date, end);
+        continue;
+      }
+      // Two times in one element without data-end (an older page): left as written.
       if (el.textContent.includes('–')) continue;
       const text = absolute.format(date);
-      if (el.hasAttribute('data-relative')) {
+      const format = el.getAttribute('data-format');
+      if (format) {
+        el.textContent = format.replace('{time}', text);
+      } else if (el.hasAttribute('data-relative')) {
         el.textContent = ago(date);
         el.title = text;
       } else {

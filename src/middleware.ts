@@ -9,7 +9,10 @@
  *    `locals.user`, and gives every form its CSRF token (`locals.csrfToken`);
  * 3. CSRF: refuses a cross-site form (Origin check) and a state-changing browser request
  *    without a valid token;
- * 4. guard: staff paths need a signed-in user (the role checks live in the services).
+ * 4. guard: staff paths need a signed-in user (the role checks live in the services);
+ * 5. language: admin pages speak the reader's language (the `vigie_lang` cookie, then
+ *    Accept-Language, then the page's locale), in `locals.lang` for their components and in
+ *    `Content-Language`. The internal pages negotiate it themselves, like the public ones.
  * Public pages skip 2-4: they are the same for everyone and must stay cheap.
  */
 import { randomUUID } from 'node:crypto';
@@ -23,10 +26,13 @@ import {
   presentedCsrfToken,
 } from './server/auth/csrf.ts';
 import { SESSION_COOKIE, sessionCookieOptions, validateSession } from './server/auth/sessions.ts';
+import { messages, negotiateLanguage, type MessageKey } from './i18n/index.ts';
 import { errorToJson, isDatabaseUnavailable, isTransientConflict, jsonError } from './server/http.ts';
 import { newSecret } from './server/ids.ts';
 import { log, logs, saneRequestId, withRequestId } from './server/log.ts';
 import { securityHeaders } from './server/security-headers.ts';
+import { getSettings } from './server/settings/queries.ts';
+import { defaultLanguageOf } from './server/status-page/view.ts';
 
 // SITE_URL is read as config reads it; https turns HSTS on.
 const HTTPS = (process.env.SITE_URL ?? '').trim().startsWith('https://');
@@ -132,22 +138,23 @@ const session = defineMiddleware(async (context, next) => {
 });
 
 const csrf = defineMiddleware(async (context, next) => {
+  // The refusals speak the reader's language as the headers say it (no database needed).
+  const refusal = (title: MessageKey, text: MessageKey) => {
+    const { headers } = context.request;
+    const lang = negotiateLanguage(headers.get('accept-language'), headers.get('cookie'), 'en');
+    const t = messages(lang);
+    return new Response(page(t(title), t(text), lang), {
+      status: 403,
+      headers: { 'content-type': 'text/html; charset=utf-8', 'content-language': lang },
+    });
+  };
   if (isCrossSiteRequest(context.request.method, context.url, context.request.headers.get('origin'))) {
-    return new Response(
-      page('Request refused', 'Vigie refused a form sent from another site. Open the page on this site and try again.'),
-      { status: 403, headers: { 'content-type': 'text/html; charset=utf-8' } },
-    );
+    return refusal('refused.crossSiteTitle', 'refused.crossSiteText');
   }
   if (!needsCsrfCheck(context.request.method, context.url.pathname)) return next();
   const presented = await presentedCsrfToken(context.request);
   if (!csrfTokensMatch(presented, context.locals.csrfToken)) {
-    return new Response(
-      page(
-        'This form has expired',
-        'For your safety, Vigie refused this request: the form was opened too long ago, in another session, or on another site. Go back, reload the page and try again.',
-      ),
-      { status: 403, headers: { 'content-type': 'text/html; charset=utf-8' } },
-    );
+    return refusal('refused.expiredTitle', 'refused.expiredText');
   }
   return next();
 });
@@ -162,7 +169,24 @@ const guard = defineMiddleware(async (context, next) => {
   return next();
 });
 
-export const onRequest = sequence(requestId, errorsAndHeaders, nulGuard, session, csrf, guard);
+const language = defineMiddleware(async (context, next) => {
+  if (!/^\/admin(\/|$)/.test(context.url.pathname)) return next();
+  const { db } = await getApp();
+  const settings = await getSettings(db);
+  const { headers } = context.request;
+  const lang = negotiateLanguage(
+    headers.get('accept-language'),
+    headers.get('cookie'),
+    defaultLanguageOf(settings.locale),
+  );
+  context.locals.lang = lang;
+  const response = await next();
+  if (!response.headers.has('content-language')) response.headers.set('content-language', lang);
+  response.headers.set('vary', 'Accept-Language, Cookie');
+  return response;
+});
+
+export const onRequest = sequence(requestId, errorsAndHeaders, nulGuard, session, csrf, guard, language);
 
 function errorPage(err: unknown): Response {
   const unavailable = isDatabaseUnavailable(err);
@@ -192,6 +216,6 @@ function errorPage(err: unknown): Response {
 }
 
 /** A minimal page that needs nothing (no database, no layout) to render. */
-function page(title: string, text: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${title}</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1f2937}</style></head><body><h1>${title}</h1><p>${text}</p></body></html>`;
+function page(title: string, text: string, lang = 'en'): string {
+  return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${title}</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1f2937}</style></head><body><h1>${title}</h1><p>${text}</p></body></html>`;
 }

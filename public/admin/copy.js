@@ -19,10 +19,10 @@
     const label = button.textContent;
     try {
       await navigator.clipboard.writeText(field.value ?? field.textContent ?? '');
-      button.textContent = 'Copied';
+      button.textContent = button.dataset.copied || 'Copied';
     } catch {
       field.select?.();
-      button.textContent = 'Select and copy';
+      button.textContent = button.dataset.copyFailed || 'Select and copy';
     }
     setTimeout(() => (button.textContent = label), 2000);
   });

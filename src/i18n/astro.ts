@@ -54,3 +54,8 @@ export function safeBackPath(raw: string | null): string {
 export function languageCookie(lang: Lang, secure: boolean): string {
   return `${LANG_COOKIE}=${lang}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly${secure ? '; Secure' : ''}`;
 }
+
+/** The language an admin page's components speak: set by the middleware (src/middleware.ts). */
+export function staffLanguage(locals: App.Locals): Lang {
+  return locals.lang ?? 'en';
+}

@@ -132,10 +132,11 @@ function adminRoutes(): string[] {
     .sort();
 }
 
-describe('accessibility at WCAG 2.2 AA', () => {
+// Both colour schemes: the dark one has its own colours (public.css), so its own contrasts.
+describe.each(['light', 'dark'] as const)('accessibility at WCAG 2.2 AA, %s scheme', (colorScheme) => {
   test('public pages, with real subscription tokens, have no violations', async () => {
     const { incidents } = app.scenario;
-    const context = await browser.newContext({ viewport: VIEWPORTS.desktop });
+    const context = await browser.newContext({ viewport: VIEWPORTS.desktop, colorScheme });
     const page = await context.newPage();
     const problems = watchAll(page);
     const found: Found[] = [];
@@ -152,6 +153,11 @@ describe('accessibility at WCAG 2.2 AA', () => {
       found,
     );
     await scan(page, ['/no-such-page'], found, 404);
+    // The scheme is the one asked for: the page really is dark in the dark run.
+    await page.goto(url + '/');
+    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const [red, green, blue] = (background.match(/\d+/g) ?? []).map(Number);
+    expect(red + green + blue < 3 * 128, background).toBe(colorScheme === 'dark');
 
     // The sign-up form with an error, then the "check your inbox" page.
     await page.goto(url + '/subscribe');
@@ -159,12 +165,12 @@ describe('accessibility at WCAG 2.2 AA', () => {
     await Promise.all([page.waitForLoadState(), page.getByRole('button', { name: 'Subscribe' }).click()]);
     await page.waitForSelector('.form-error');
     await audit(page, '/subscribe (error)', found);
-    await page.getByLabel('Email address').fill('a11y@example.com');
+    await page.getByLabel('Email address').fill(`a11y-${colorScheme}@example.com`);
     await Promise.all([page.waitForURL(url + '/subscribe'), page.getByRole('button', { name: 'Subscribe' }).click()]);
     await page.getByRole('heading', { name: 'Check your inbox' }).waitFor();
     await audit(page, '/subscribe (sent)', found);
 
-    const mail = await waitForMail(app.env.VIGIE_DATA_DIR!, 'a11y@example.com');
+    const mail = await waitForMail(app.env.VIGIE_DATA_DIR!, `a11y-${colorScheme}@example.com`);
     const confirm = linkToken(mail.text, '/subscribe/confirm');
     await scan(page, [`/subscribe/confirm?token=${encodeURIComponent(confirm)}`], found);
     await page.getByRole('button', { name: 'Confirm' }).click();
@@ -183,7 +189,7 @@ describe('accessibility at WCAG 2.2 AA', () => {
 
   test('internal pages have no violations', async () => {
     const { incidents } = app.scenario;
-    const context = await browser.newContext({ viewport: VIEWPORTS.desktop });
+    const context = await browser.newContext({ viewport: VIEWPORTS.desktop, colorScheme });
     const page = await context.newPage();
     await signIn(page, url, 'responder@example.com', '/internal');
     const found: Found[] = [];
@@ -236,7 +242,7 @@ describe('accessibility at WCAG 2.2 AA', () => {
     // A page added under src/pages/admin must be given an address above.
     expect(Object.keys(addresses).sort()).toEqual(adminRoutes());
 
-    const context = await browser.newContext({ viewport: VIEWPORTS.desktop });
+    const context = await browser.newContext({ viewport: VIEWPORTS.desktop, colorScheme });
     const page = await context.newPage();
     const problems = watchAll(page);
     const found: Found[] = [];

@@ -45,6 +45,21 @@ test('a French reader in Toronto gets French, local times, and can switch to Eng
     timeZoneName: 'short',
   }).format(new Date(iso));
   expect(await started.textContent()).toBe(expected);
+  // A maintenance window: both ends in the reader's zone, as one range.
+  const window = page.locator('time[data-end]').first();
+  const [from, until] = [(await window.getAttribute('datetime'))!, (await window.getAttribute('data-end'))!];
+  const hour = (at: string) =>
+    new Intl.DateTimeFormat('fr', { timeZone: ZONE, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(
+      new Date(at),
+    );
+  const zoneName = new Intl.DateTimeFormat('fr', { timeZone: ZONE, timeZoneName: 'short' })
+    .formatToParts(new Date(from))
+    .find((p) => p.type === 'timeZoneName')!.value;
+  await expect.poll(() => window.textContent()).toContain(hour(until));
+  const windowText = (await window.textContent())!;
+  expect(windowText).toContain(hour(from));
+  expect(windowText).toContain(zoneName);
+  expect(windowText).not.toMatch(/UTC$|CET$|CEST$/);
   expect(await page.locator('[data-local-note]').textContent()).toBe(
     `Heures affichées dans votre fuseau horaire (${ZONE}).`,
   );

@@ -160,7 +160,7 @@ export function loadDeliveriesPage(
       const detail = isId(incidentId) ? await getIncident(db, incidentId) : null;
       if (!detail) throw new NotFoundError(`There is no incident ${incidentId}`);
       const { row, view } = detail;
-      const chrome = await adminChrome(db);
+      const chrome = await adminChrome(db, request);
       const href = row.kind === 'maintenance' ? `/admin/maintenance/${row.id}` : `/admin/incidents/${row.id}`;
       const base = {
         incident: {

@@ -51,6 +51,7 @@ import { ForbiddenError } from '../auth/permissions.ts';
 import { listComponents, listGroups } from '../components/queries.ts';
 import { ConflictError, NotFoundError, ServiceError, ValidationError } from '../errors.ts';
 import { newSecret } from '../ids.ts';
+import { messages, type Lang } from '../../i18n/index.ts';
 import { getIncident } from '../incidents/queries.ts';
 import {
   CreateIncidentSchema,
@@ -179,8 +180,14 @@ export type IncidentListView = { open: IncidentRow[]; closed: IncidentRow[]; can
 export const RECENT_CLOSED = 25;
 
 /** `/admin/incidents`: every open incident (most severe, then newest, first), then the latest closed ones. */
-export async function incidentListPage(db: Db, caller: Caller, now: Date): Promise<IncidentListView> {
+export async function incidentListPage(
+  db: Db,
+  caller: Caller,
+  now: Date,
+  lang: Lang = 'en',
+): Promise<IncidentListView> {
   authorize(caller, 'internal:read');
+  const t = messages(lang);
   const settings = await getSettings(db);
   const open = await db
     .select()
@@ -200,13 +207,13 @@ export async function incidentListPage(db: Db, caller: Caller, now: Date): Promi
       id: i.id,
       href: `/admin/incidents/${i.id}`,
       name: i.name,
-      severityLabel: i.severity ? severityLabel(i.severity) : 'No severity',
+      severityLabel: i.severity ? t('severity.label', { severity: i.severity }) : t('severity.none'),
       severity: severities.find((c) => c.value === String(i.severity)) ?? null,
-      statusLabel: anyIncidentStatusLabel(i.status),
+      statusLabel: t(`status.${i.status}`),
       internal: i.visibility === 'internal',
-      started: when(i.startedAt, settings),
-      age: formatDuration(end.getTime() - i.startedAt.getTime()),
-      resolved: CLOSED_STATUSES.includes(i.status) ? when(end, settings) : null,
+      started: when(i.startedAt, settings, lang),
+      age: formatDuration(end.getTime() - i.startedAt.getTime(), lang),
+      resolved: CLOSED_STATUSES.includes(i.status) ? when(end, settings, lang) : null,
     };
   };
   return { open: open.map(row), closed: closed.map(row), canCreate: allowed(caller, 'incident:create') };
@@ -285,7 +292,8 @@ export type NewIncidentView = {
   canPublish: boolean;
 };
 
-type PageContext = { request: Request; url: URL; siteUrl: string; now?: Date };
+/** `lang`: the reader's language (the admin's middleware negotiates it), for the labels Vigie writes. */
+type PageContext = { request: Request; url: URL; siteUrl: string; now?: Date; lang?: Lang };
 
 /** `/admin/incidents/new`, GET and POST (see the module comment for the steps). */
 export async function newIncidentPage(db: Db, caller: Caller, ctx: PageContext): Promise<PageResult<NewIncidentView>> {
@@ -624,12 +632,17 @@ export async function incidentPage(
   const row = detail.row;
   const linked = new Set(detail.view.components.map((c) => c.id));
   const others = await componentsInOtherOpenIncidents(db, row.id, [...linked]);
-  const deliveries = await deliveriesSummary(db, caller, detail.view, pageChrome(settings));
+  const deliveries = await deliveriesSummary(
+    db,
+    caller,
+    detail.view,
+    pageChrome(settings, ctx.lang ? { lang: ctx.lang } : undefined),
+  );
   const staff = await staffUsers(db, row);
   const resolveDefaults = CLOSED_STATUSES.includes(row.status)
     ? defaultResolve(caller, row)
     : await prefilledResolve(db, caller, row, catalog, linked, now);
-  const extra = { staff, resolveDefaults };
+  const extra = { staff, resolveDefaults, lang: ctx.lang ?? 'en' };
 
   const build = (state: FormState) =>
     incidentView(caller, detail, catalog, linked, others, state, now, settings, deliveries, extra);
@@ -879,10 +892,12 @@ function incidentView(
   now: Date,
   settings: Settings,
   deliveries: DeliveriesSummaryItem[],
-  extra: { staff: StaffUser[]; resolveDefaults: Values },
+  extra: { staff: StaffUser[]; resolveDefaults: Values; lang: Lang },
 ): IncidentPageView {
   const { row, view } = detail;
-  const chrome = pageChrome(settings);
+  const lang = extra.lang;
+  const t = messages(lang);
+  const chrome = pageChrome(settings, { lang });
   const item = incidentItem(view, chrome, now, INTERNAL_VIEW);
   const closed = CLOSED_STATUSES.includes(row.status);
   const isPublic = row.visibility === 'public';
@@ -977,12 +992,12 @@ function incidentView(
     row: {
       id: row.id,
       name: row.name,
-      severityLabel: row.severity ? severityLabel(row.severity) : 'No severity',
-      statusLabel: anyIncidentStatusLabel(row.status),
+      severityLabel: row.severity ? t('severity.label', { severity: row.severity }) : t('severity.none'),
+      statusLabel: t(`status.${row.status}`),
       internal: !isPublic,
       closed,
-      started: when(row.startedAt, settings),
-      age: formatDuration((row.resolvedAt ?? (closed ? row.updatedAt : now)).getTime() - row.startedAt.getTime()),
+      started: when(row.startedAt, settings, lang),
+      age: formatDuration((row.resolvedAt ?? (closed ? row.updatedAt : now)).getTime() - row.startedAt.getTime(), lang),
       severity: severities.find((c) => c.value === String(row.severity)) ?? null,
       publicHref: isPublic ? `/incidents/${row.id}` : null,
       internalHref: `/internal/incidents/${row.id}`,
@@ -1641,7 +1656,7 @@ function newKey(): string {
   return newSecret().slice(0, 32);
 }
 
-function when(date: Date, settings: Settings): { iso: string; text: string } {
-  const chrome = pageChrome(settings);
+function when(date: Date, settings: Settings, lang?: Lang): { iso: string; text: string } {
+  const chrome = pageChrome(settings, lang ? { lang } : undefined);
   return { iso: date.toISOString(), text: formatDateTime(date, chrome.timeZone, chrome.locale) };
 }

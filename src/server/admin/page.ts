@@ -7,6 +7,7 @@
  * - `error`, a 403 (the role may not open this page) or a 404 (unknown id), shown in the
  *   admin frame with a sentence saying why.
  */
+import { preferenceOf } from '../../i18n/index.ts';
 import { getSettings } from '../settings/queries.ts';
 import type { Db } from '../../db/client.ts';
 import { formatDateTime } from '../../domain/time.ts';
@@ -103,8 +104,9 @@ export function refuse(fields: Record<string, string>): never {
 }
 
 /** The page's time zone and locale, for dates shown and typed in the admin area. */
-export async function adminChrome(db: Db): Promise<PageChrome> {
-  return pageChrome(await getSettings(db));
+export async function adminChrome(db: Db, request?: Request): Promise<PageChrome> {
+  // With the request, its reader's language (as the middleware negotiated it) writes the dates.
+  return pageChrome(await getSettings(db), request ? preferenceOf(request) : undefined);
 }
 
 /** A date for a table cell, in the page's zone: "Nov 25, 2026, 14:03 CET". */

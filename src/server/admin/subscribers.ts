@@ -115,7 +115,7 @@ export function loadSubscribersPage(db: Db, caller: Caller, request: Request): P
       }
     }
 
-    const chrome = await adminChrome(db);
+    const chrome = await adminChrome(db, request);
     const list = await listSubscribers(db, { search, page, perPage: PER_PAGE });
     const pages = Math.max(1, Math.ceil(list.matching / PER_PAGE));
     const names = new Map((await listComponents(db)).map((c) => [c.id, c.name]));

@@ -54,7 +54,7 @@ export function loadTokensPage(db: Db, caller: Caller, request: Request): Promis
       if (state.status === 200) state.values = { name: '', role: 'responder' };
       state.errors = placeErrors(state.errors, ['name', 'role']);
     }
-    const chrome = await adminChrome(db);
+    const chrome = await adminChrome(db, request);
     const names = new Map((await listUsers(db, caller)).map((u) => [u.id, u.email]));
     const tokens = await listApiTokens(db, caller);
     return {
@@ -106,7 +106,7 @@ export function loadTokenRevoke(
         })
       : blankForm({});
     if (form && state.status === 200) return { redirect: `${TOKENS_PATH}?done=revoked` };
-    const chrome = await adminChrome(db);
+    const chrome = await adminChrome(db, request);
     const names = new Map((await listUsers(db, caller)).map((u) => [u.id, u.email]));
     return { status: state.status, view: { token: tokenRow(token, names, chrome), form: state } };
   });

@@ -86,7 +86,7 @@ export function loadUsersPage(db: Db, caller: Caller, request: Request): Promise
         state.status === 200 ? { email: '', name: '', role: 'viewer', password: '' } : { ...values, password: '' };
       state.errors = placeErrors(state.errors, CREATE_FIELDS);
     }
-    const chrome = await adminChrome(db);
+    const chrome = await adminChrome(db, request);
     const users = await listUsers(db, caller);
     return {
       status: state.status,
@@ -158,7 +158,7 @@ export function loadUserPage(db: Db, caller: Caller, request: Request, id: strin
       });
       state.errors = placeErrors(state.errors, ['role']);
     }
-    const chrome = await adminChrome(db);
+    const chrome = await adminChrome(db, request);
     return {
       status: state.status,
       view: {

@@ -111,7 +111,7 @@ export function loadWebhooksPage(db: Db, caller: Caller, request: Request): Prom
       if (created) return { redirect: `${WEBHOOKS_PATH}/${(created as Webhook).id}?done=created` };
       state.errors = placeErrors(state.errors, FIELDS);
     }
-    const chrome = await adminChrome(db);
+    const chrome = await adminChrome(db, request);
     const rows = (await listWebhooks(db, caller)).map((w) => ({
       id: w.id,
       name: w.name,
@@ -215,7 +215,7 @@ export function loadWebhookPage(
         if (done) return { redirect: `${WEBHOOKS_PATH}/${hook.id}?done=${done}` };
         hook = await getWebhook(db, caller, id);
       }
-      const chrome = await adminChrome(db);
+      const chrome = await adminChrome(db, request);
       const deliveries = (await recentDeliveries(db, caller, hook.id)).map((d) => ({
         id: d.id,
         event: d.event === 'webhook.test' ? 'Test' : eventLabel(d.event),

@@ -7,7 +7,7 @@
  */
 import type { SeverityDefinitions } from '../../db/schema/settings.ts';
 import { HEX_COLOR, readableShade } from '../../domain/color.ts';
-import type { ComponentStatus, Impact, ImpactScope, IncidentKind, Severity } from '../../domain/enums.ts';
+import type { ComponentStatus, Impact, IncidentKind, Severity } from '../../domain/enums.ts';
 import { channelTopic, INCIDENT_ROLE_DEFINITIONS, incidentKey } from '../../domain/process.ts';
 import { severityLabel, severityToImpact } from '../../domain/severity.ts';
 import { anyIncidentStatusLabel, componentStatusIcon, overallStatus, type StatusIcon } from '../../domain/status.ts';
@@ -542,7 +542,8 @@ export function incidentItem(
   };
 }
 
-export type Fact = { label: string; text: string; time?: TimeView };
+/** `end`: the fact is a window from `time` to `end` (public/vigie-time.js rewrites both to the reader's zone). */
+export type Fact = { label: string; text: string; time?: TimeView; end?: TimeView | null };
 
 /**
  * The summary facts of the incident page. An incident has a start, an end and a duration;
@@ -556,7 +557,14 @@ export function incidentFacts(
   const t = messages(lang);
   if (item.kind === 'maintenance') {
     const facts: Fact[] = [];
-    if (item.window) facts.push({ label: t('fact.scheduledWindow'), text: item.window.text, time: item.window.start });
+    if (item.window) {
+      facts.push({
+        label: t('fact.scheduledWindow'),
+        text: item.window.text,
+        time: item.window.start,
+        end: item.window.end,
+      });
+    }
     if (incident.scheduledFor && incident.scheduledUntil) {
       facts.push({
         label: t('fact.plannedDuration'),
@@ -703,15 +711,7 @@ export type ResponseView = {
   channelTopic: string;
 };
 
-const SCOPE_TEXT: Readonly<Record<ImpactScope, string>> = { some: 'Some customers', all: 'All customers' };
-
-const FACTOR_TEXT = [
-  ['socialMedia', 'Social media attention'],
-  ['security', 'Security breach'],
-  ['dataLoss', 'Data loss'],
-  ['coreFeature', 'A core feature is unavailable or degraded'],
-  ['workaround', 'Customers have a workaround'],
-] as const;
+const FACTORS = ['socialMedia', 'security', 'dataLoss', 'coreFeature', 'workaround'] as const;
 
 /** The impact assessment as facts, in the order the process asks them; unanswered ones left out. */
 export function assessmentFacts(
@@ -719,25 +719,26 @@ export function assessmentFacts(
     IncidentResponseData,
     'impactCustomer' | 'impactVisible' | 'impactScope' | 'impactStartedAt' | 'supportCases' | 'impactFactors'
   >,
-  chrome: Pick<PageChrome, 'timeZone' | 'locale'>,
+  chrome: Pick<PageChrome, 'timeZone' | 'locale'> & { lang?: Lang },
 ): Fact[] {
+  const t = messages(chrome.lang ?? 'en');
   const facts: Fact[] = [];
   const text = (label: string, value: string | null | undefined) => {
     if (value?.trim()) facts.push({ label, text: value.trim() });
   };
-  text('Customer impact', data.impactCustomer);
-  text('What customers see', data.impactVisible);
-  if (data.impactScope) facts.push({ label: 'How many customers', text: SCOPE_TEXT[data.impactScope] });
+  text(t('response.customerImpact'), data.impactCustomer);
+  text(t('response.whatCustomersSee'), data.impactVisible);
+  if (data.impactScope) facts.push({ label: t('response.howMany'), text: t(`response.scope.${data.impactScope}`) });
   if (data.impactStartedAt) {
     const at = timeView(data.impactStartedAt, chrome);
-    facts.push({ label: 'Impact started', text: at.text, time: at });
+    facts.push({ label: t('response.impactStarted'), text: at.text, time: at });
   }
-  if (data.supportCases !== null) facts.push({ label: 'Support cases', text: String(data.supportCases) });
+  if (data.supportCases !== null) facts.push({ label: t('response.supportCases'), text: String(data.supportCases) });
   const f = data.impactFactors;
   if (f) {
-    const checked = FACTOR_TEXT.filter(([key]) => f[key] === true).map(([, label]) => label);
-    facts.push({ label: 'Other factors', text: checked.length ? checked.join(', ') : 'None' });
-    text('Notes', f.notes);
+    const checked = FACTORS.filter((key) => f[key] === true).map((key) => t(`response.factor.${key}`));
+    facts.push({ label: t('response.otherFactors'), text: checked.length ? checked.join(', ') : t('response.none') });
+    text(t('response.notes'), f.notes);
   }
   return facts;
 }
@@ -747,25 +748,31 @@ export function incidentResponse(
   data: IncidentResponseData,
   incident: Pick<IncidentView, 'number' | 'name' | 'severity' | 'status'>,
   definitions: SeverityDefinitions,
-  chrome: Pick<PageChrome, 'timeZone' | 'locale'>,
+  chrome: Pick<PageChrome, 'timeZone' | 'locale'> & { lang?: Lang },
 ): ResponseView {
+  const t = messages(chrome.lang ?? 'en');
   const holders = { incidentManagerId: data.incidentManager, techLeadId: data.techLead, commsLeadId: data.commsLead };
   const roles: RoleView[] = INCIDENT_ROLE_DEFINITIONS.map((r) => {
     const holder = holders[r.key]?.name ?? null;
-    return { label: r.label, holder, holderText: holder ?? 'Unassigned', responsibilities: r.responsibilities };
+    return {
+      label: t(`response.role.${r.key}`),
+      holder,
+      holderText: holder ?? t('response.unassigned'),
+      responsibilities: t(`response.duty.${r.key}`),
+    };
   });
   const chatUrl = safeHttpUrl(data.chatUrl);
   const videoUrl = safeHttpUrl(data.videoUrl);
   const ticketUrl = safeHttpUrl(data.ticketUrl);
   const links: LinkView[] = [];
-  if (chatUrl) links.push({ label: 'Chat channel', href: chatUrl });
-  if (videoUrl) links.push({ label: 'Video bridge', href: videoUrl });
-  if (ticketUrl) links.push({ label: 'Ticket', href: ticketUrl });
+  if (chatUrl) links.push({ label: t('response.chat'), href: chatUrl });
+  if (videoUrl) links.push({ label: t('response.video'), href: videoUrl });
+  if (ticketUrl) links.push({ label: t('response.ticket'), href: ticketUrl });
   return {
     key: incidentKey(incident.number),
     severity: severityDefinitionView(incident.severity, definitions),
     roles,
-    rolesLine: roles.map((r) => `${r.label}: ${r.holderText}`).join(' · '),
+    rolesLine: roles.map((r) => t('response.roleLine', { role: r.label, holder: r.holderText })).join(' · '),
     links,
     assessment: assessmentFacts(data, chrome),
     customerImpact: data.impactCustomer?.trim() || null,
