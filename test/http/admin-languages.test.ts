@@ -302,6 +302,17 @@ describe('the admin’s language', () => {
     }
   });
 
+  it('gives the default severity definitions in the reader’s language', async () => {
+    const fr = await get('/admin/incidents/new', FR);
+    expect(fr.res.status).toBe(200);
+    expect(fr.text).toContain('Panne complète d’un service essentiel');
+    expect(fr.text).toContain('Traiter aux heures ouvrées');
+    expect(fr.text).not.toContain('Complete outage of a core service');
+    const en = await get('/admin/incidents/new', EN);
+    expect(en.text).toContain('Complete outage of a core service');
+    expect(en.text).not.toContain('Panne complète d’un service essentiel');
+  });
+
   it('refuses a form without its CSRF token in French', async () => {
     const res = await fetch(`${env.server.url}/admin/templates/new`, {
       method: 'POST',

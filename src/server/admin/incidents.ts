@@ -200,7 +200,7 @@ export async function incidentListPage(
     .where(and(eq(incidents.kind, 'incident'), inArray(incidents.status, [...CLOSED_STATUSES])))
     .orderBy(desc(sql`coalesce(${incidents.resolvedAt}, ${incidents.updatedAt})`))
     .limit(RECENT_CLOSED);
-  const severities = severityChoices(settings);
+  const severities = severityChoices(settings, lang);
   const row = (i: Incident): IncidentRow => {
     const end = i.resolvedAt ?? (CLOSED_STATUSES.includes(i.status) ? i.updatedAt : now);
     return {
@@ -302,7 +302,7 @@ export async function newIncidentPage(db: Db, caller: Caller, ctx: PageContext):
   const settings = catalog.settings;
   const canPublish = allowed(caller, 'incident:publish');
   const view = (values: Values, errors: Errors = {}): NewIncidentView => ({
-    form: createFormView(caller, values, errors, catalog),
+    form: createFormView(caller, values, errors, catalog, ctx.lang),
     chosen: catalog.templates.find((t) => t.id === values.template_id) ?? null,
     preview: null,
     refused: null,
@@ -390,7 +390,13 @@ function blankCreate(caller: Caller): Values {
   };
 }
 
-function createFormView(caller: Caller, values: Values, errors: Errors, catalog: Catalog): IncidentFormView {
+function createFormView(
+  caller: Caller,
+  values: Values,
+  errors: Errors,
+  catalog: Catalog,
+  lang: Lang = 'en',
+): IncidentFormView {
   const canPublish = allowed(caller, 'incident:publish');
   const shown = [
     'template_id',
@@ -408,7 +414,7 @@ function createFormView(caller: Caller, values: Values, errors: Errors, catalog:
     values,
     errors,
     otherErrors: otherErrors(errors, shown),
-    severities: severityChoices(catalog.settings),
+    severities: severityChoices(catalog.settings, lang),
     statuses: INCIDENT_STATUS_OPTIONS,
     visibilities: [
       ...(canPublish
@@ -432,7 +438,7 @@ function createFormView(caller: Caller, values: Values, errors: Errors, catalog:
     templates: templateGroups(catalog.templates),
     canNotify: allowed(caller, 'subscribers:notify'),
     canSetComponents: allowed(caller, 'component:status'),
-    suggestion: suggestionView(values, catalog.settings),
+    suggestion: suggestionView(values, catalog.settings, lang),
   };
 }
 
@@ -968,7 +974,7 @@ function incidentView(
             : state.update?.errors
               ? 'update'
               : null;
-  const severities = severityChoices(settings);
+  const severities = severityChoices(settings, lang);
   const processValues = state.process?.values ?? {
     chat_url: row.chatUrl ?? '',
     video_url: row.videoUrl ?? '',
@@ -1070,7 +1076,7 @@ function incidentView(
         { label: 'Ticket', href: row.ticketUrl },
       ].filter((l): l is { label: string; href: string } => !!l.href),
       severities,
-      suggestion: suggestionView(processValues, settings),
+      suggestion: suggestionView(processValues, settings, lang),
     },
     roles: {
       values: rolesValues,
@@ -1341,8 +1347,8 @@ function templateGroups(list: TemplateChoice[]) {
 }
 
 /** The severity scale with its written definitions: the page settings' words, or the defaults. */
-export function severityChoices(settings: Pick<Settings, 'severityDefinitions'>): SeverityChoice[] {
-  const definitions = severityDefinitionsOf(settings);
+export function severityChoices(settings: Pick<Settings, 'severityDefinitions'>, lang: Lang = 'en'): SeverityChoice[] {
+  const definitions = severityDefinitionsOf(settings, lang);
   return DEFAULT_SEVERITY_DEFINITIONS.map((d) => {
     const own = definitions[String(d.severity) as '1' | '2' | '3'];
     return {
@@ -1401,11 +1407,12 @@ function suggestionOf(values: Values): SeveritySuggestion | null {
   });
 }
 
-function suggestionView(values: Values, settings: Pick<Settings, 'severityDefinitions'>): SuggestionView {
+function suggestionView(values: Values, settings: Pick<Settings, 'severityDefinitions'>, lang: Lang): SuggestionView {
   const suggestion = suggestionOf(values);
   if (!suggestion) return null;
   const value = String(suggestion.severity);
-  const label = severityChoices(settings).find((c) => c.value === value)?.label ?? severityLabel(suggestion.severity);
+  const label =
+    severityChoices(settings, lang).find((c) => c.value === value)?.label ?? severityLabel(suggestion.severity);
   return { severity: value, label, reason: suggestion.reason };
 }
 

@@ -4,6 +4,7 @@
  * expected response) responders read when they choose a severity.
  */
 import type { Db } from '../../db/client.ts';
+import type { Lang } from '../../i18n/index.ts';
 import { SEVERITIES } from '../../domain/enums.ts';
 import { runForm, type FormState } from '../forms.ts';
 import { authorize, type Caller } from '../services.ts';
@@ -38,11 +39,16 @@ export type SettingsView = {
 };
 
 /** /admin/settings: GET shows the form; POST saves every field. */
-export function loadSettingsPage(db: Db, caller: Caller, request: Request): Promise<PageOutcome<SettingsView>> {
+export function loadSettingsPage(
+  db: Db,
+  caller: Caller,
+  request: Request,
+  lang: Lang = 'en',
+): Promise<PageOutcome<SettingsView>> {
   return adminPage<SettingsView>(async () => {
     authorize(caller, 'settings:manage');
     const form = await submitted(request);
-    const current = settingsValues(await getSettings(db));
+    const current = settingsValues(await getSettings(db), lang);
     let state = blankForm(current);
     if (form) {
       // Examples and responses left out of the form altogether (a form from before they
@@ -70,7 +76,7 @@ export function loadSettingsPage(db: Db, caller: Caller, request: Request): Prom
         });
         return 'The settings are saved. The public pages show them within a few seconds.';
       });
-      if (state.status === 200) state = { ...state, values: settingsValues(await getSettings(db)) };
+      if (state.status === 200) state = { ...state, values: settingsValues(await getSettings(db), lang) };
       state.errors = placeErrors(state.errors, SETTINGS_FIELDS);
     }
     return {
@@ -85,8 +91,9 @@ export function loadSettingsPage(db: Db, caller: Caller, request: Request): Prom
   });
 }
 
-function settingsValues(s: Settings): Record<string, string> {
-  const definitions = severityDefinitionsOf(s);
+/** The form's values; default severity definitions show in the reader's language (saved unchanged, they stay defaults). */
+function settingsValues(s: Settings, lang: Lang): Record<string, string> {
+  const definitions = severityDefinitionsOf(s, lang);
   return {
     page_name: s.pageName,
     home_url: s.homeUrl ?? '',

@@ -7,7 +7,8 @@ import { z } from 'zod';
 import type { Db } from '../../db/client.ts';
 import { settings, type SeverityDefinitions } from '../../db/schema/index.ts';
 import { HEX_COLOR } from '../../domain/color.ts';
-import { DEFAULT_SEVERITY_DEFINITIONS } from '../../domain/severity.ts';
+import type { Lang } from '../../i18n/index.ts';
+import { defaultSeverityTexts, isDefaultSeverityTexts } from '../../i18n/severity.ts';
 import { isValidTimeZone } from '../../domain/time.ts';
 import { recordAudit } from '../audit/service.ts';
 import { nameField, optionalAssetUrl, optionalText, optionalUrl } from '../fields.ts';
@@ -100,27 +101,28 @@ export type FullSeverityDefinition = { label: string; description: string; examp
 export type FullSeverityDefinitions = Record<'1' | '2' | '3', FullSeverityDefinition>;
 
 /**
- * The definitions the UI shows: the stored ones, or the defaults. Always complete: a row
- * stored before examples and responses existed takes them from the defaults.
+ * The definitions the UI shows: the stored ones (as the admin wrote them), or the defaults in
+ * the reader's language. Always complete: a row stored before examples and responses existed
+ * takes them from the defaults.
  */
-export function severityDefinitionsOf(row: Pick<Settings, 'severityDefinitions'>): FullSeverityDefinitions {
-  return completeDefinitions(row.severityDefinitions);
+export function severityDefinitionsOf(
+  row: Pick<Settings, 'severityDefinitions'>,
+  lang: Lang = 'en',
+): FullSeverityDefinitions {
+  return completeDefinitions(row.severityDefinitions, lang);
 }
 
-/** The default Sev 1-3 labels, descriptions, examples and responses (src/domain/severity.ts). */
-export function defaultSeverityDefinitions(): FullSeverityDefinitions {
-  const [one, two, three] = DEFAULT_SEVERITY_DEFINITIONS.map((d) => ({
-    label: d.label,
-    description: d.summary,
-    examples: [...d.examples],
-    response: d.response,
-  }));
-  return { 1: one, 2: two, 3: three };
+/** The default Sev 1-3 labels, descriptions, examples and responses, in a language (src/i18n/severity.ts). */
+export function defaultSeverityDefinitions(lang: Lang = 'en'): FullSeverityDefinitions {
+  return defaultSeverityTexts(lang);
 }
 
 /** Fills what a definition leaves out (examples, response) from the defaults. */
-function completeDefinitions(stored: SeverityDefinitions | null | undefined): FullSeverityDefinitions {
-  const defaults = defaultSeverityDefinitions();
+function completeDefinitions(
+  stored: SeverityDefinitions | null | undefined,
+  lang: Lang = 'en',
+): FullSeverityDefinitions {
+  const defaults = defaultSeverityDefinitions(lang);
   if (!stored) return defaults;
   const one = (key: '1' | '2' | '3'): FullSeverityDefinition => {
     const own = stored[key];
@@ -145,8 +147,10 @@ export async function updateSettings(db: Db, caller: Caller, input: UpdateSettin
   let severityDefinitions: SeverityDefinitions | null | undefined = data.severityDefinitions
     ? completeDefinitions(data.severityDefinitions)
     : data.severityDefinitions;
-  // Definitions equal to the defaults are stored as "defaults", so a later change of the defaults reaches them.
-  if (severityDefinitions && JSON.stringify(severityDefinitions) === JSON.stringify(defaultSeverityDefinitions())) {
+  // Definitions equal to the defaults (in any language: the form shows them in the reader's) are
+  // stored as "defaults", so each reader keeps getting them in their language, and a later
+  // change of the defaults reaches them.
+  if (severityDefinitions && isDefaultSeverityTexts(severityDefinitions)) {
     severityDefinitions = null;
   }
   await getSettings(db);

@@ -128,7 +128,7 @@ async function responsesOf(
     db,
     wanted.map((i) => i.id),
   );
-  const definitions = severityDefinitionsOf(settings);
+  const definitions = severityDefinitionsOf(settings, chrome.lang);
   const out = new Map<string, ResponseView>();
   for (const i of wanted) {
     const d = data.get(i.id);
