@@ -74,7 +74,7 @@ const errorsAndHeaders = defineMiddleware(async (context, next) => {
     response = await next();
   } catch (err) {
     log.error('request failed', { method: context.request.method, path: context.url.pathname, err });
-    response = context.url.pathname.startsWith('/api/') ? errorToJson(err) : errorPage(err);
+    response = context.url.pathname.startsWith('/api/') ? errorToJson(err) : errorPage(err, context.request);
   }
   for (const [name, value] of Object.entries(securityHeaders(context.url.pathname, { https: HTTPS }))) {
     if (!response.headers.has(name)) response.headers.set(name, value);
@@ -188,27 +188,22 @@ const language = defineMiddleware(async (context, next) => {
 
 export const onRequest = sequence(requestId, errorsAndHeaders, nulGuard, session, csrf, guard, language);
 
-function errorPage(err: unknown): Response {
+/** The page of an error no route handled, in the reader's language (from the headers alone: the database may be the problem). */
+function errorPage(err: unknown, request: Request): Response {
   const unavailable = isDatabaseUnavailable(err);
   const conflict = !unavailable && isTransientConflict(err);
-  const html = unavailable
-    ? page(
-        'Status temporarily unavailable',
-        'This status page cannot reach its database right now. Please try again in a minute.',
-      )
+  const lang = negotiateLanguage(request.headers.get('accept-language'), request.headers.get('cookie'), 'en');
+  const t = messages(lang);
+  const [title, text] = unavailable
+    ? [t('error.unavailableTitle'), t('error.unavailableText')]
     : conflict
-      ? page(
-          'Not saved: please try again',
-          'This change collided with another one made at the same moment, and nothing was saved. Go back and send it again.',
-        )
-      : page(
-          'Something went wrong',
-          'An unexpected error happened while building this page. Please try again in a minute.',
-        );
-  return new Response(html, {
+      ? [t('error.conflictTitle'), t('error.conflictText')]
+      : [t('error.serverTitle'), t('error.serverText')];
+  return new Response(page(title, text, lang), {
     status: unavailable || conflict ? 503 : 500,
     headers: {
       'content-type': 'text/html; charset=utf-8',
+      'content-language': lang,
       'cache-control': 'no-store',
       ...(unavailable ? { 'retry-after': '30' } : conflict ? { 'retry-after': '1' } : {}),
     },

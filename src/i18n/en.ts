@@ -162,6 +162,11 @@ export const en = {
     'The incident or page you asked for does not exist, or is not public. The current status is one click away.',
   'error.serverTitle': 'Something went wrong',
   'error.serverText': 'An unexpected error happened while building this page. Please try again in a minute.',
+  'error.unavailableTitle': 'Status temporarily unavailable',
+  'error.unavailableText': 'This status page cannot reach its database right now. Please try again in a minute.',
+  'error.conflictTitle': 'Not saved: please try again',
+  'error.conflictText':
+    'This change collided with another one made at the same moment, and nothing was saved. Go back and send it again.',
   'stale.title': 'This page could not be refreshed.',
   'stale.asOf': 'It shows the status as of',
   'stale.back': 'Updates will appear here as soon as the service is back.',

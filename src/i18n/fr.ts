@@ -150,6 +150,12 @@ export const fr: Catalog = {
   'error.serverTitle': 'Une erreur est survenue',
   'error.serverText':
     'Une erreur inattendue s’est produite pendant la création de cette page. Réessayez dans une minute.',
+  'error.unavailableTitle': 'État momentanément indisponible',
+  'error.unavailableText':
+    'Cette page d’état ne parvient pas à joindre sa base de données pour le moment. Réessayez dans une minute.',
+  'error.conflictTitle': `Non enregistré${N}: réessayez`,
+  'error.conflictText':
+    'Cette modification est entrée en conflit avec une autre faite au même instant, et rien n’a été enregistré. Revenez en arrière et envoyez-la de nouveau.',
   'stale.title': 'Cette page n’a pas pu être actualisée.',
   'stale.asOf': 'Elle montre l’état au',
   'stale.back': 'Les mises à jour apparaîtront ici dès le retour du service.',

@@ -270,6 +270,11 @@ if (usingPostgres)
       expect(admin.status).toBe(503);
       expect(admin.text).toContain('cannot reach its database');
       expect(admin.text).not.toMatch(/at \w+ \(|node_modules/);
+      // In the reader's language, from the headers alone.
+      const french = await fetch(`${c.url}/admin/login`, { headers: { 'accept-language': 'fr-FR' } });
+      expect(french.status).toBe(503);
+      expect(french.headers.get('content-language')).toBe('fr');
+      expect(await french.text()).toContain('ne parvient pas à joindre sa base de données');
 
       await proxy.restore();
       await expect
