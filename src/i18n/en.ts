@@ -920,6 +920,13 @@ export const en = {
     'Severity: {severity}. Only comms or admins change the severity of a public incident: tell them if the suggestion differs.',
   'admin.process.save': 'Save the response',
   'admin.resolve.recap': 'Recap (internal)',
+  'admin.recap.impact': '- Impact: {value}',
+  'admin.recap.notAssessed': 'not assessed',
+  'admin.recap.duration': '- Duration: {duration} (from {from} to {to}, {zone})',
+  'admin.recap.supportCases': '- Support cases: {value}',
+  'admin.recap.notCounted': 'not counted',
+  'admin.recap.components': '- Components affected: {value}',
+  'admin.recap.none': 'none',
   'admin.resolve.recapHint':
     'For staff only: saved on the incident and posted to the timeline as an internal note. Check the pre-filled facts.',
   'admin.resolve.allClear': 'All-clear (customers)',

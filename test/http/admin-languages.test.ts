@@ -291,6 +291,9 @@ describe('the admin’s language', () => {
     for (const french of ['Publier une mise à jour', 'Chronologie', 'Évaluation d’impact', 'Rôles']) {
       expect(admin.text, french).toContain(french);
     }
+    // The resolve form's recap is pre-filled in the reader's language.
+    expect(admin.text).toContain('- Tickets au support');
+    expect(admin.text).not.toContain('- Support cases:');
     const internal = await get(`/internal/incidents/${id}`, FR);
     expect(internal.res.status).toBe(200);
     expect(internal.res.headers.get('content-language')).toBe('fr');

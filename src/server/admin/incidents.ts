@@ -647,7 +647,7 @@ export async function incidentPage(
   const staff = await staffUsers(db, row);
   const resolveDefaults = CLOSED_STATUSES.includes(row.status)
     ? defaultResolve(caller, row)
-    : await prefilledResolve(db, caller, row, catalog, linked, now);
+    : await prefilledResolve(db, caller, row, catalog, linked, now, ctx.lang ?? 'en');
   const extra = { staff, resolveDefaults, lang: ctx.lang ?? 'en' };
 
   const build = (state: FormState) =>
@@ -848,16 +848,24 @@ async function prefilledResolve(
   catalog: Catalog,
   linked: Set<string>,
   now: Date,
+  lang: Lang,
 ): Promise<Values> {
   const values = defaultResolve(caller, row);
-  const chrome = pageChrome(catalog.settings);
+  // In the language of whoever resolves: the recap is theirs to edit and post.
+  const t = messages(lang);
+  const chrome = pageChrome(catalog.settings, { lang });
   const at = (d: Date) => formatDateTime(d, chrome.timeZone, chrome.locale);
   const affected = chosenComponents(catalog, [...linked], false).map((c) => c.name);
   values.recap = [
-    `- Impact: ${row.impactCustomer?.trim() || 'not assessed'}`,
-    `- Duration: ${formatDuration(now.getTime() - row.startedAt.getTime())} (from ${at(row.startedAt)} to ${at(now)}, ${chrome.timeZone})`,
-    `- Support cases: ${row.supportCases ?? 'not counted'}`,
-    `- Components affected: ${affected.length ? affected.join(', ') : 'none'}`,
+    t('admin.recap.impact', { value: row.impactCustomer?.trim() || t('admin.recap.notAssessed') }),
+    t('admin.recap.duration', {
+      duration: formatDuration(now.getTime() - row.startedAt.getTime(), lang),
+      from: at(row.startedAt),
+      to: at(now),
+      zone: chrome.timeZone,
+    }),
+    t('admin.recap.supportCases', { value: String(row.supportCases ?? t('admin.recap.notCounted')) }),
+    t('admin.recap.components', { value: affected.length ? affected.join(', ') : t('admin.recap.none') }),
   ].join('\n');
   if (row.visibility === 'public') {
     const template = await getTemplate(db, DEFAULT_TEMPLATE_IDS.resolved.external);
