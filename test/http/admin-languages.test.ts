@@ -316,6 +316,18 @@ describe('the admin’s language', () => {
     expect(en.text).not.toContain('Panne complète d’un service essentiel');
   });
 
+  it('writes the dates of the audit log and the maintenance list in the reader’s language', async () => {
+    const FRENCH_DATE = /\b\d{1,2} (janv|févr|mars|avr|mai|juin|juil|août|sept|oct|nov|déc)\.? \d{4}/;
+    const ENGLISH_DATE = /\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{1,2}, \d{4}/;
+    for (const path of ['/admin/audit', '/admin/maintenance']) {
+      const fr = await get(path, FR);
+      expect(fr.res.status, path).toBe(200);
+      expect(words(fr.text), path).toMatch(FRENCH_DATE);
+      expect(words(fr.text), path).not.toMatch(ENGLISH_DATE);
+      expect(words((await get(path, EN)).text), path).toMatch(ENGLISH_DATE);
+    }
+  });
+
   it('refuses a form without its CSRF token in French', async () => {
     const res = await fetch(`${env.server.url}/admin/templates/new`, {
       method: 'POST',

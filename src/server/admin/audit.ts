@@ -49,10 +49,10 @@ export type AuditView = {
 };
 
 /** /admin/audit?actor=&action=&entity_type=&entity_id=&from=&to=&page= */
-export function loadAuditPage(db: Db, caller: Caller, url: URL): Promise<PageOutcome<AuditView>> {
+export function loadAuditPage(db: Db, caller: Caller, url: URL, request?: Request): Promise<PageOutcome<AuditView>> {
   return adminPage<AuditView>(async () => {
     authorize(caller, 'audit:read');
-    const chrome = await adminChrome(db);
+    const chrome = await adminChrome(db, request);
     const filter = Object.fromEntries(
       AUDIT_FILTERS.map((f) => [f, (url.searchParams.get(f) ?? '').trim().slice(0, 200)]),
     ) as AuditFilterValues;

@@ -121,10 +121,12 @@ export function loadMaintenanceList(
   caller: Caller,
   url: URL,
   now = new Date(),
+  /** With it, the dates follow the reader's language. */
+  request?: Request,
 ): Promise<PageOutcome<MaintenanceListView>> {
   return adminPage(async () => {
     authorize(caller, 'internal:read');
-    const chrome = await adminChrome(db);
+    const chrome = await adminChrome(db, request);
     const page = pageParam(url);
     if (page === null) throw new NotFoundError('There is no such page of past maintenance');
     const isMaintenance = eq(incidents.kind, 'maintenance');
