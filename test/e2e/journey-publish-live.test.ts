@@ -7,7 +7,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createUser } from '../../src/server/users/service.ts';
-import { launchChromium, VIEWPORTS, watchPage } from '../helpers/chromium.ts';
+import { launchChromium, screenshotOf, VIEWPORTS, watchPage } from '../helpers/chromium.ts';
 import { captureBoth, expectAccessible, PASSWORD, signIn, SYSTEM } from '../helpers/journeys.ts';
 import { startScenarioServer } from '../helpers/server.ts';
 
@@ -88,6 +88,7 @@ test('a customer sees a newly published incident appear without reloading', asyn
     'We are looking into problems with Dashboard',
   );
   await captureBoth(comms, 'journey-publish-2-preview');
+  await screenshotOf(comms.locator('iframe.email-frame'), 'journey-publish-2-preview-email-html');
   // Reached by POST, so the accessibility test cannot list it: it fits 320 px here (WCAG 1.4.10).
   await comms.setViewportSize({ width: 320, height: 780 });
   await expect(comms.evaluate(() => document.documentElement.scrollWidth)).resolves.toBeLessThanOrEqual(320);

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 
 /** The flags every launch uses (see README, Testing). */
 export const CHROMIUM_FLAGS = [
@@ -50,6 +50,19 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/**
+ * One element alone. Chromium's full-page capture leaves a sandboxed iframe below the fold
+ * blank (its content is painted in another process), so the email preview is captured this way.
+ */
+export async function screenshotOf(locator: Locator, name: string): Promise<string> {
+  const dir = path.join(ARTIFACTS, 'screenshots');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.png`);
+  await locator.scrollIntoViewIfNeeded();
+  await locator.screenshot({ path: file });
   return file;
 }
 
