@@ -206,6 +206,18 @@ async function main(argv: string[]): Promise<number> {
     console.error(`Unknown command "${name}".\n\n${help()}`);
     return 2;
   }
+  if (SERVERS.includes(name)) {
+    // A crash outside any request is logged as one JSON line (redacted like the rest) before
+    // the process ends, rather than Node's own multi-line trace on stderr.
+    process.on('uncaughtException', (err) => {
+      log.error('Uncaught exception', { err });
+      process.exit(1);
+    });
+    process.on('unhandledRejection', (reason) => {
+      log.error('Unhandled rejection', { err: reason });
+      process.exit(1);
+    });
+  }
   try {
     await command.run(args, loadConfig());
     return 0;

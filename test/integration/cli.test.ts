@@ -162,6 +162,27 @@ describe('vigie CLI', () => {
     rmSync(mailDir, { recursive: true, force: true });
   });
 
+  it('worker logs a crash outside any request as one JSON error line, redacted, and exits 1', async () => {
+    // A timer that throws once the worker runs, loaded before the CLI: an uncaught exception.
+    // (The token is put together at run time: the stack names the module, whose URL is its source.)
+    const boom = `setTimeout(() => { throw new Error('boom at /subscribe/confirm?token=' + ['s3cr3t', 'value'].join('-')) }, 3000)`;
+    const r = await run(
+      process.execPath,
+      ['--import', `data:text/javascript,${encodeURIComponent(boom)}`, path.join(root, 'scripts/vigie.mjs'), 'worker'],
+      { cwd: root, env: { PATH: process.env.PATH, ...t.env }, timeout: 60_000 },
+    ).then(
+      (ok) => ({ code: 0, ...ok }),
+      (err: { code: number; stdout: string; stderr: string }) => err,
+    );
+    expect(r.code).toBe(1);
+    const lines = r.stderr.split('\n').filter(Boolean);
+    const last = JSON.parse(lines.at(-1)!) as { level: string; msg: string; err: { message: string } };
+    expect(last).toMatchObject({ level: 'error', msg: 'Uncaught exception' });
+    expect(last.err.message).toContain('boom at /subscribe/confirm?token=[redacted]');
+    expect(r.stderr + r.stdout).not.toContain('s3cr3t-value');
+    for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
+  });
+
   it('serve and worker refuse to start on PostgreSQL without VIGIE_SECRET_KEY, saying how to make one', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'vigie-cli-nokey-'));
     try {
