@@ -26,7 +26,7 @@ import {
   presentedCsrfToken,
 } from './server/auth/csrf.ts';
 import { SESSION_COOKIE, sessionCookieOptions, validateSession } from './server/auth/sessions.ts';
-import { messages, negotiateLanguage, type MessageKey } from './i18n/index.ts';
+import { messages, requestLanguage, type MessageKey } from './i18n/index.ts';
 import { errorToJson, isDatabaseUnavailable, isTransientConflict, jsonError } from './server/http.ts';
 import { newSecret } from './server/ids.ts';
 import { log, logs, saneRequestId, withRequestId } from './server/log.ts';
@@ -140,8 +140,7 @@ const session = defineMiddleware(async (context, next) => {
 const csrf = defineMiddleware(async (context, next) => {
   // The refusals speak the reader's language as the headers say it (no database needed).
   const refusal = (title: MessageKey, text: MessageKey) => {
-    const { headers } = context.request;
-    const lang = negotiateLanguage(headers.get('accept-language'), headers.get('cookie'), 'en');
+    const lang = requestLanguage(context.request);
     const t = messages(lang);
     return new Response(page(t(title), t(text), lang), {
       status: 403,
@@ -173,16 +172,11 @@ const language = defineMiddleware(async (context, next) => {
   if (!/^\/admin(\/|$)/.test(context.url.pathname)) return next();
   const { db } = await getApp();
   const settings = await getSettings(db);
-  const { headers } = context.request;
-  const lang = negotiateLanguage(
-    headers.get('accept-language'),
-    headers.get('cookie'),
-    defaultLanguageOf(settings.locale),
-  );
+  const lang = requestLanguage(context.request, defaultLanguageOf(settings.locale));
   context.locals.lang = lang;
   const response = await next();
+  // (Vary: Accept-Language, Cookie is set on every answer by errorsAndHeaders.)
   if (!response.headers.has('content-language')) response.headers.set('content-language', lang);
-  response.headers.set('vary', 'Accept-Language, Cookie');
   return response;
 });
 
@@ -192,7 +186,7 @@ export const onRequest = sequence(requestId, errorsAndHeaders, nulGuard, session
 function errorPage(err: unknown, request: Request): Response {
   const unavailable = isDatabaseUnavailable(err);
   const conflict = !unavailable && isTransientConflict(err);
-  const lang = negotiateLanguage(request.headers.get('accept-language'), request.headers.get('cookie'), 'en');
+  const lang = requestLanguage(request);
   const t = messages(lang);
   const [title, text] = unavailable
     ? [t('error.unavailableTitle'), t('error.unavailableText')]

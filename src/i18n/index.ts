@@ -98,6 +98,11 @@ export function preferenceOf(request: Request): LanguagePreference {
   return { acceptLanguage: request.headers.get('accept-language'), cookie: request.headers.get('cookie') };
 }
 
+/** The language a request negotiates (cookie, then Accept-Language), else `fallback`. */
+export function requestLanguage(request: Request, fallback: Lang = 'en'): Lang {
+  return negotiateLanguage(request.headers.get('accept-language'), request.headers.get('cookie'), fallback);
+}
+
 /**
  * The locale dates are formatted in: the page's own locale when it is in this language
  * (keeping its region, 'en-GB' say), the bare language otherwise.

@@ -202,6 +202,11 @@ function sinkError(dir: string, err: unknown): unknown {
 /** How long a batch waits when the mail sink's disk is full. */
 export const SINK_FULL_RETRY_S = 30;
 
+/** The mail sink's disk is full: nothing was written, and the emails wait for room rather than fail. */
+export function isSinkFull(err: unknown): err is MailerError {
+  return err instanceof MailerError && err.code === 'disk_full';
+}
+
 /**
  * Resend's permissive answer: `data` holds the ids of the accepted emails in order, `errors`
  * the refused ones by index. Spread the ids over the indexes not refused; an answer that does

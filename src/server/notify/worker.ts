@@ -41,7 +41,7 @@ import { isAddressRejection, suppressAddresses } from '../subscribers/suppressio
 import { loadComponentIndex } from '../status-page/queries.ts';
 import { componentStatusText, defaultLanguageOf, pageChrome, timeView } from '../status-page/view.ts';
 import { fanOutChunk } from './fanout.ts';
-import { MAX_BATCH, MailerError, type MailMessage, type Mailer } from './mailer.ts';
+import { isSinkFull, MAX_BATCH, MailerError, SINK_FULL_RETRY_S, type MailMessage, type Mailer } from './mailer.ts';
 import type { RateLimitInfo } from './pacer.ts';
 import { getSigningSecret, manageTokenFor } from './tokens.ts';
 import { fanOutWebhookEvents, sendWebhooks, type FanOutResult, type SendResult } from '../webhooks/worker.ts';
@@ -224,11 +224,14 @@ async function processConfirmations(db: Db, options: WorkerOptions, now: Date): 
       await db.update(outbox).set({ processedAt: now, lastError: null }).where(eq(outbox.id, row.id));
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
-      if (err instanceof MailerError && err.code === 'disk_full') {
+      if (isSinkFull(err)) {
         // The mail sink's disk is full: the email waits for room, never given up on (as in sendBatch).
         await db
           .update(outbox)
-          .set({ lastError: reason, availableAt: new Date(now.getTime() + (err.retryAfterSeconds ?? 30) * 1000) })
+          .set({
+            lastError: reason,
+            availableAt: new Date(now.getTime() + (err.retryAfterSeconds ?? SINK_FULL_RETRY_S) * 1000),
+          })
           .where(eq(outbox.id, row.id));
         continue;
       }
@@ -480,7 +483,7 @@ async function sendBatch(db: Db, rows: Claimed[], options: WorkerOptions, now: D
     if (err instanceof MailerError) result.rateLimit = err.rateLimit;
     const retryAfterMs =
       err instanceof MailerError && err.retryAfterSeconds !== null ? err.retryAfterSeconds * 1000 : 0;
-    if (status === 429 || (err instanceof MailerError && err.code === 'disk_full')) {
+    if (status === 429 || isSinkFull(err)) {
       // "Slow down" is no failure: the provider took nothing, so the batch waits exactly as
       // long as it asked (2 s if it did not say), and the attempt is not counted (a daily quota
       // running out leaves the emails pending, visible in the admin, rather than failed).

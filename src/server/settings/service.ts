@@ -8,7 +8,12 @@ import type { Db } from '../../db/client.ts';
 import { settings, type SeverityDefinitions } from '../../db/schema/index.ts';
 import { HEX_COLOR } from '../../domain/color.ts';
 import type { Lang } from '../../i18n/index.ts';
-import { defaultSeverityTexts, isDefaultSeverityTexts } from '../../i18n/severity.ts';
+import {
+  defaultSeverityTexts,
+  isDefaultSeverityTexts,
+  type SeverityText,
+  type SeverityTexts,
+} from '../../i18n/severity.ts';
 import { isValidTimeZone } from '../../domain/time.ts';
 import { recordAudit } from '../audit/service.ts';
 import { nameField, optionalAssetUrl, optionalText, optionalUrl } from '../fields.ts';
@@ -97,8 +102,8 @@ export const UpdateSettingsSchema = z.object({
 export type UpdateSettingsInput = z.input<typeof UpdateSettingsSchema>;
 
 /** One severity's definition, complete: what every screen that chooses or shows a severity reads. */
-export type FullSeverityDefinition = { label: string; description: string; examples: string[]; response: string };
-export type FullSeverityDefinitions = Record<'1' | '2' | '3', FullSeverityDefinition>;
+export type FullSeverityDefinition = SeverityText;
+export type FullSeverityDefinitions = SeverityTexts;
 
 /**
  * The definitions the UI shows: the stored ones (as the admin wrote them), or the defaults in
