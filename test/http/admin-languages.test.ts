@@ -6,8 +6,6 @@
  * page in both languages and fails on any of those left the same, text people wrote aside.
  * The route list is read from src/pages/admin, so a new page is crawled too.
  */
-import { readdirSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   apiTokens,
@@ -19,13 +17,11 @@ import {
   webhooks,
 } from '../../src/db/schema/index.ts';
 import { createSession } from '../../src/server/auth/sessions.ts';
-import { createSubscriber } from '../../src/server/subscribers/service.ts';
-import { addUser, issueApiToken } from '../../src/server/users/service.ts';
-import { createWebhook } from '../../src/server/webhooks/service.ts';
+import { addUser } from '../../src/server/users/service.ts';
+import { CREATE_FORM_ROUTES, resolveRoute, routesUnder, seedAdminListings } from '../helpers/routes.ts';
 import { startScenarioServer } from '../helpers/server.ts';
 
 const system = { type: 'system' as const, name: 'test' };
-const root = path.resolve(import.meta.dirname, '../..');
 const FR = 'fr-FR,fr;q=0.9,en;q=0.8';
 const EN = 'en-GB,en;q=0.9';
 
@@ -42,15 +38,7 @@ function start() {
           role: 'admin',
           password: 'correct-horse-battery',
         });
-        const subscriber = await createSubscriber(db, system, { email: 'ann.lee@customer.example', confirmed: true });
-        const { row: token } = await issueApiToken(db, system, { name: 'Seeded token', role: 'viewer' });
-        const [template] = await db.select({ id: templates.id }).from(templates).limit(1);
-        const webhook = await createWebhook(db, system, {
-          name: 'Seeded webhook',
-          url: 'https://hooks.example.com/seeded',
-          format: 'signed',
-          events: ['incident.created'],
-        });
+        const listings = await seedAdminListings(db, system, 'Seeded');
         // Text people wrote (names of components, groups, incidents, templates, people) is never translated.
         const written = [
           ...(await db.select({ name: components.name }).from(components)),
@@ -66,10 +54,7 @@ function start() {
           written: written.filter(Boolean),
           userId: user.id,
           session: (await createSession(db, user.id)).token,
-          subscriberId: subscriber.id,
-          tokenId: token.id,
-          templateId: template!.id,
-          webhookId: webhook.id,
+          ...listings,
         };
       },
     },
@@ -83,29 +68,9 @@ afterAll(async () => {
   await env?.stop();
 });
 
-/** Pages a `[id]` route also serves under a fixed name (the create forms). */
-const EXTRA_ROUTES = ['/admin/components/new', '/admin/components/groups/new', '/admin/maintenance/new'];
-
 /** Every route under src/pages/admin and src/pages/internal, as a URL pattern (as admin-sections.test.ts walks them). */
 function staffRoutes(): string[] {
-  return [...routesUnder('admin'), ...routesUnder('internal'), ...EXTRA_ROUTES].sort();
-}
-
-function routesUnder(section: 'admin' | 'internal'): string[] {
-  const dir = path.join(root, 'src/pages', section);
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const full = path.join(d, name);
-      if (statSync(full).isDirectory()) walk(full);
-      else if (/\.(astro|ts|js)$/.test(name) && !name.startsWith('_')) {
-        const rel = path.relative(dir, full).split(path.sep).join('/');
-        out.push(`/${section}/${rel.replace(/\.(astro|ts|js)$/, '')}`.replace(/\/index$/, '').replace(/\/$/, ''));
-      }
-    }
-  };
-  walk(dir);
-  return out;
+  return [...routesUnder('admin'), ...routesUnder('internal'), ...CREATE_FORM_ROUTES].sort();
 }
 
 /** A real URL for a route pattern. */
@@ -122,14 +87,7 @@ function resolve(route: string): string {
     '/admin/templates': env.prepared.templateId,
     '/internal/incidents': env.scenario.incidents.active.id,
   };
-  let url = route;
-  while (url.includes('[')) {
-    url = url.replace(/^(.*?)\/\[id\]/, (_, before: string) => {
-      if (!ids[before]) throw new Error(`no id for ${route}: add one to resolve()`);
-      return `${before}/${ids[before]}`;
-    });
-  }
-  return url;
+  return resolveRoute(route, ids);
 }
 
 async function get(url: string, lang: string, signedIn = true) {

@@ -8,25 +8,20 @@
  * Sessions are created in the database before the server starts, so the suite signs in by
  * password only where that is what it tests (the login throttle counts per IP).
  */
-import { readdirSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLES, type Role } from '../../src/domain/enums.ts';
 import { instantToZonedLocal } from '../../src/server/admin/maintenance.ts';
 import { createSession } from '../../src/server/auth/sessions.ts';
-import { templates } from '../../src/db/schema/index.ts';
 import { updateSettings } from '../../src/server/settings/service.ts';
 import { contrastRatio } from '../../src/domain/color.ts';
-import { createSubscriber } from '../../src/server/subscribers/service.ts';
-import { addUser, issueApiToken } from '../../src/server/users/service.ts';
-import { createWebhook } from '../../src/server/webhooks/service.ts';
+import { addUser } from '../../src/server/users/service.ts';
 import { createBrowser, type Browser } from '../helpers/browser.ts';
+import { CREATE_FORM_ROUTES, resolveRoute, routesUnder, seedAdminListings } from '../helpers/routes.ts';
 import { startScenarioServer } from '../helpers/server.ts';
 
 const PASSWORD = 'correct-horse-battery';
 const TIME_ZONE = 'Europe/Paris';
 const system = { type: 'system' as const, name: 'test' };
-const root = path.resolve(import.meta.dirname, '../..');
 
 type Started = Awaited<ReturnType<typeof start>>;
 let env: Started;
@@ -45,21 +40,10 @@ function start() {
           const { user } = await addUser(db, system, { email: `${name}@example.com`, role, password: PASSWORD });
           people[name] = { id: user.id, token: (await createSession(db, user.id)).token };
         }
-        const subscriber = await createSubscriber(db, system, { email: 'ann.lee@customer.example', confirmed: true });
-        const { row: token } = await issueApiToken(db, system, { name: 'Matrix token', role: 'viewer' });
-        const [template] = await db.select({ id: templates.id }).from(templates).limit(1);
-        const webhook = await createWebhook(db, system, {
-          name: 'Matrix webhook',
-          url: 'https://hooks.example.com/matrix',
-          format: 'signed',
-          events: ['incident.created'],
-        });
+        const listings = await seedAdminListings(db, system, 'Matrix');
         return {
           people,
-          subscriberId: subscriber.id,
-          tokenId: token.id,
-          templateId: template?.id,
-          webhookId: webhook.id,
+          ...listings,
         };
       },
     },
@@ -152,26 +136,9 @@ const MIN_ROLE: Record<string, Role> = {
   '/admin/audit': 'admin',
 };
 
-/** Pages a `[id]` route also serves under a fixed name (the create forms). */
-const EXTRA_ROUTES = ['/admin/components/new', '/admin/components/groups/new', '/admin/maintenance/new'];
-
 /** Every route under src/pages/admin, as a URL pattern: `/admin/components/[id]/delete`. */
 function adminRoutes(): string[] {
-  const dir = path.join(root, 'src/pages/admin');
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const full = path.join(d, name);
-      if (statSync(full).isDirectory()) walk(full);
-      else if (/\.(astro|ts|js)$/.test(name) && !name.startsWith('_')) {
-        const rel = path.relative(dir, full).split(path.sep).join('/');
-        const route = `/admin/${rel.replace(/\.(astro|ts|js)$/, '')}`.replace(/\/index$/, '').replace(/\/$/, '');
-        out.push(route);
-      }
-    }
-  };
-  walk(dir);
-  return [...out, ...EXTRA_ROUTES].sort();
+  return [...routesUnder('admin'), ...CREATE_FORM_ROUTES].sort();
 }
 
 /** A real id for each `[id]` parameter, by what comes before it. */
@@ -187,11 +154,7 @@ function resolve(route: string): string {
     '/admin/webhooks': env.prepared.webhookId,
     '/admin/templates': env.prepared.templateId,
   };
-  return route.replace(/^(.*?)\/\[([^\]]+)\]/, (_, before: string, param: string) => {
-    const id = param === 'id' ? ids[before] : undefined;
-    if (!id) throw new Error(`The route matrix has no value for [${param}] in ${route}: add one to resolve()`);
-    return `${before}/${id}`;
-  });
+  return resolveRoute(route, ids);
 }
 
 describe('admin route matrix', () => {
@@ -201,8 +164,7 @@ describe('admin route matrix', () => {
     for (const known of Object.keys(MIN_ROLE)) expect(routes, known).toContain(known);
     const problems: string[] = [];
     for (const route of routes) {
-      let url = resolve(route);
-      while (url.includes('[')) url = resolve(url);
+      const url = resolve(route);
       const anonymous = await createBrowser(env.server.url).get(url);
       if (route === '/admin/login' || route === '/admin/logout') {
         if (anonymous.status !== 200) problems.push(`${url} signed out: ${anonymous.status}`);
