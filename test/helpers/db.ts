@@ -33,11 +33,24 @@ process.env.VIGIE_SECRET_KEY ??= TEST_SECRET_KEY;
  * A new, empty database, migrated unless `migrate: false` (upgrade tests apply an older set
  * themselves). `onDisk` makes PGlite use a folder, so another process can open it after close().
  */
+/**
+ * The PostgreSQL server of the run: DATABASE_URL's, or the local one CI always starts
+ * (.ci/run). The tests of PostgreSQL's own faults (a connection cut, its sessions killed)
+ * use it in the PGlite run too, rather than being skipped there.
+ */
+export const POSTGRES_SERVER = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
 export async function createTestDatabase(
-  options: { onDisk?: boolean; logger?: Logger; migrate?: boolean } = {},
+  options: {
+    onDisk?: boolean;
+    logger?: Logger;
+    migrate?: boolean;
+    /** A PostgreSQL server to use whatever the run's mode (POSTGRES_SERVER): for faults only PostgreSQL has. */
+    postgres?: string;
+  } = {},
 ): Promise<TestDatabase> {
   const migrate = options.migrate ?? true;
-  const base = process.env.DATABASE_URL;
+  const base = options.postgres ?? process.env.DATABASE_URL;
   if (base) {
     const name = `vigie_t_${newId()}`;
     const admin = postgres(base, { max: 1, onnotice: () => {} });

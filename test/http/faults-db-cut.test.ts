@@ -6,7 +6,7 @@
  * the same form, or the same API call with its Idempotency-Key, succeeds once the database
  * is back, once. The server process survives it all (postgres.js's write-after-close crash,
  * scripts/patch-postgres.mjs). The service-level stream of writes is in
- * test/integration/faults-db-cut.test.ts. PostgreSQL only: PGlite has no connection to cut.
+ * test/integration/faults-db-cut.test.ts. PostgreSQL only (PGlite has no connection to cut), in both of CI's runs: POSTGRES_SERVER.
  */
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,14 +15,14 @@ import { incidents } from '../../src/db/schema/index.ts';
 import { SYSTEM_ACTOR } from '../../src/server/audit/service.ts';
 import { createApiToken, createUser } from '../../src/server/users/service.ts';
 import { createBrowser } from '../helpers/browser.ts';
-import { createTestDatabase, usingPostgres, type TestDatabase } from '../helpers/db.ts';
+import { createTestDatabase, POSTGRES_SERVER, type TestDatabase } from '../helpers/db.ts';
 import { seedScenario } from '../helpers/scenario.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 
 const PASSWORD = 'correct-horse-battery';
 
-describe.skipIf(!usingPostgres)('fault: Postgres goes away during admin writes over HTTP', () => {
+describe('fault: Postgres goes away during admin writes over HTTP', () => {
   let t: TestDatabase;
   let proxy: TcpProxy;
   let c: TestServer;
@@ -31,7 +31,7 @@ describe.skipIf(!usingPostgres)('fault: Postgres goes away during admin writes o
   let cdn: string;
 
   beforeAll(async () => {
-    t = await createTestDatabase();
+    t = await createTestDatabase({ postgres: POSTGRES_SERVER });
     cdn = (await seedScenario(t.handle.db)).components.cdn.id;
     token = (await createApiToken(t.handle.db, SYSTEM_ACTOR, { name: 'comms', role: 'comms' })).token;
     await createUser(t.handle.db, SYSTEM_ACTOR, { email: 'comms@example.com', role: 'comms', password: PASSWORD });

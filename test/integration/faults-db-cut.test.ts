@@ -13,7 +13,8 @@
  *
  * PostgreSQL only: PGlite runs inside the app's own process, so there is no connection to
  * cut; a PGlite process killed mid-write is fault (b)'s territory (faults-worker-kill.test.ts),
- * and each of its writes is one transaction of the same code.
+ * and each of its writes is one transaction of the same code. In CI's PGlite run this test
+ * still runs, on the local PostgreSQL (POSTGRES_SERVER), instead of being skipped.
  */
 import { eq, inArray, like, sql } from 'drizzle-orm';
 import postgres from 'postgres';
@@ -23,7 +24,7 @@ import { incidents } from '../../src/db/schema/index.ts';
 import { createComponent } from '../../src/server/components/service.ts';
 import { isDatabaseUnavailable } from '../../src/server/http.ts';
 import { createIncident } from '../../src/server/incidents/service.ts';
-import { createTestDatabase, usingPostgres, type TestDatabase } from '../helpers/db.ts';
+import { createTestDatabase, POSTGRES_SERVER, type TestDatabase } from '../helpers/db.ts';
 import { admin as adminCaller, comms } from '../helpers/principals.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 
@@ -31,8 +32,8 @@ type Outcome = { name: string; key: string; ok: boolean; ms: number; error?: unk
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// Skipped without DATABASE_URL, for the reason above (counted as skipped in CI's PGlite run).
-describe.skipIf(!usingPostgres)('fault: Postgres goes away during admin writes', () => {
+// On PostgreSQL in both of CI's runs (POSTGRES_SERVER): the PGlite run has no connection to cut.
+describe('fault: Postgres goes away during admin writes', () => {
   let t: TestDatabase;
   let proxy: TcpProxy;
   let app: DatabaseHandle;
@@ -40,7 +41,7 @@ describe.skipIf(!usingPostgres)('fault: Postgres goes away during admin writes',
   let dbName: string;
 
   beforeAll(async () => {
-    t = await createTestDatabase();
+    t = await createTestDatabase({ postgres: POSTGRES_SERVER });
     const url = new URL(t.env.DATABASE_URL!);
     dbName = url.pathname.slice(1);
     proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
@@ -113,7 +114,7 @@ describe.skipIf(!usingPostgres)('fault: Postgres goes away during admin writes',
       }
     };
     const writers = [0, 1, 2, 3].map(writer);
-    const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
+    const admin = postgres(POSTGRES_SERVER, { max: 1, onnotice: () => {} });
     try {
       await sleep(300);
       // 1. The network goes: every open connection drops, new ones are refused, for a second.
